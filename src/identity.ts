@@ -1,0 +1,75 @@
+import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from 'node:crypto'
+
+// Pure identity core: no framework, no I/O. Mirrors Chatwoot's server-side check:
+// OpenSSL::HMAC.hexdigest('sha256', inbox.hmac_token, params[:identifier].to_s), compared in constant time.
+
+export type Claims = Readonly<Record<string, unknown>>
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+
+/**
+ * The value of `claim` in `claims`: an exact top-level key first (`"user.id"` may be a key itself),
+ * else a dotted path through nested objects. Only own properties are followed, so `__proto__`,
+ * `constructor` and friends can never be reached.
+ */
+export function lookupClaim(claims: Claims, claim: string): unknown {
+  if (Object.hasOwn(claims, claim)) return claims[claim]
+  if (!claim.includes('.')) return undefined
+  let current: unknown = claims
+  for (const segment of claim.split('.')) {
+    if (!isPlainObject(current) || !Object.hasOwn(current, segment)) return undefined
+    current = current[segment]
+  }
+  return current
+}
+
+export type IdentifierResult =
+  | { ok: true; identifier: string }
+  | { ok: false; reason: 'missing' | 'invalid'; detail: string }
+
+/**
+ * Chatwoot hashes `identifier.to_s`: a safe integer becomes its decimal string, a string is used
+ * verbatim (no trimming, no Unicode normalisation). Anything else, or an empty string, is refused
+ * so that nothing ambiguous is ever signed.
+ */
+export function normaliseIdentifier(value: unknown): IdentifierResult {
+  if (value === undefined || value === null) return { ok: false, reason: 'missing', detail: 'is missing' }
+  if (typeof value === 'string') {
+    if (value.length === 0) return { ok: false, reason: 'invalid', detail: 'is empty' }
+    // A lone surrogate has no UTF-8 form: hashing it would sign U+FFFD instead.
+    if (!value.isWellFormed()) return { ok: false, reason: 'invalid', detail: 'is not well-formed Unicode' }
+    return { ok: true, identifier: value }
+  }
+  if (typeof value === 'number') {
+    if (Number.isSafeInteger(value)) return { ok: true, identifier: String(value) }
+    return { ok: false, reason: 'invalid', detail: 'is a number that is not a safe integer' }
+  }
+  return {
+    ok: false,
+    reason: 'invalid',
+    detail: `is of type ${Array.isArray(value) ? 'array' : typeof value}`,
+  }
+}
+
+/** An inbox secret as a key object, built once when the secret is loaded. Used as its UTF-8 bytes. */
+export function hmacKey(secret: string): KeyObject {
+  return createSecretKey(Buffer.from(secret, 'utf8'))
+}
+
+/** Lowercase hex HMAC-SHA256 of the identifier's UTF-8 bytes: Chatwoot's `identifier_hash`. */
+export function identifierHash(key: KeyObject, identifier: string): string {
+  return createHmac('sha256', key).update(identifier, 'utf8').digest('hex')
+}
+
+const HASH_SHAPE = /^[0-9a-f]{64}$/
+
+/**
+ * Exactly Chatwoot's decision for the pair: anything that is not 64 lowercase hex characters can
+ * never equal a hexdigest, so it is `false` rather than an error; the rest is compared in constant time.
+ */
+export function verifyIdentifierHash(key: KeyObject, identifier: string, hash: string): boolean {
+  if (!HASH_SHAPE.test(hash)) return false
+  const expected = createHmac('sha256', key).update(identifier, 'utf8').digest()
+  return timingSafeEqual(expected, Buffer.from(hash, 'hex'))
+}

@@ -1,0 +1,101 @@
+import { createHash, timingSafeEqual } from 'node:crypto'
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
+import fp from 'fastify-plugin'
+import type { Config } from '../config.js'
+import type { Claims } from '../identity.js'
+import { Problem } from '../problems.js'
+import { bearerFromHeader } from '../token.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Claims of the verified session token, when the request was authenticated by one. */
+    claims: Claims | null
+  }
+  interface FastifyInstance {
+    /** onRequest hook: a valid session JWT is required. */
+    requireSession: AuthHook
+    /** onRequest hook: a service key from VERIFY_API_KEYS or a valid session JWT is required. */
+    requireServiceOrSession: AuthHook
+  }
+}
+
+type AuthHook = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void
+
+const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest()
+
+/** Checks a presented key against every configured one in constant time, whatever matches or not. */
+export function apiKeyMatcher(keys: readonly string[]): (presented: string) => boolean {
+  const digests = keys.map(digest)
+  return (presented) => {
+    if (digests.length === 0) return false
+    const candidate = digest(presented)
+    let matched = false
+    for (const known of digests) matched = timingSafeEqual(known, candidate) || matched
+    return matched
+  }
+}
+
+async function authPlugin(fastify: FastifyInstance, { config }: { config: Config }) {
+  const cookieName = config.jwt.cookie
+  const isServiceKey = apiKeyMatcher(config.verifyApiKeys)
+  const missing = () =>
+    new Problem(
+      'missing_token',
+      cookieName
+        ? `Send Authorization: Bearer <token> or the ${cookieName} cookie`
+        : 'Send Authorization: Bearer <token>',
+    )
+
+  fastify.decorateRequest('claims', null)
+
+  /** The Authorization header alone counts when present; else the session cookie, when configured. */
+  function credential(request: FastifyRequest): { token: string; fromHeader: boolean } {
+    const header = request.headers.authorization
+    if (header !== undefined) return { token: bearerFromHeader(header), fromHeader: true }
+    if (cookieName !== undefined && request.headers.cookie !== undefined) {
+      const token = fastify.parseCookie(request.headers.cookie)[cookieName]
+      if (token) return { token, fromHeader: false }
+    }
+    throw missing()
+  }
+
+  // Synchronous keys verify without a promise per request; JWKS keys may need one.
+  function authenticate(request: FastifyRequest, token: string, done: HookHandlerDoneFunction) {
+    const claims = fastify.verifySessionToken(token)
+    if (claims instanceof Promise) {
+      claims.then((value) => {
+        request.claims = value
+        done()
+      }, done)
+    } else {
+      request.claims = claims
+      done()
+    }
+  }
+
+  fastify.decorate(
+    'requireSession',
+    (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) => {
+      try {
+        authenticate(request, credential(request).token, done)
+      } catch (error) {
+        done(error as Error)
+      }
+    },
+  )
+
+  fastify.decorate(
+    'requireServiceOrSession',
+    (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) => {
+      try {
+        const { token, fromHeader } = credential(request)
+        if (fromHeader && isServiceKey(token)) return done()
+        authenticate(request, token, done)
+      } catch (error) {
+        done(error as Error)
+      }
+    },
+  )
+}
+
+export default fp(authPlugin, { name: 'auth', dependencies: ['jwt', 'cookie'] })

@@ -1,0 +1,76 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { isProblem, PROBLEM_CONTENT_TYPE, Problem, type ProblemCode } from '../problems.js'
+
+export const WWW_AUTHENTICATE_REALM = 'Bearer realm="chatwoot-identity"'
+
+/** Fastify's own errors, by code, as the problems SPEC.md names. */
+const FASTIFY_ERRORS: Record<string, ProblemCode> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'body_too_large',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalid_request',
+}
+
+const DETAILS: Partial<Record<ProblemCode, string>> = {
+  unsupported_media_type: 'Send the body as application/json',
+  body_too_large: 'The body is larger than the service accepts',
+  invalid_json: 'The body is not valid JSON',
+}
+
+type ValidationIssue = { instancePath?: string; message?: string }
+
+/** Any error as a Problem; internal messages are never passed on to clients. */
+export function toProblem(error: FastifyError | Error): Problem {
+  if (isProblem(error)) return error
+  const fastifyError = error as FastifyError
+  const validation = fastifyError.validation as ValidationIssue[] | undefined
+  if (validation) {
+    const issue = validation[0]
+    const field = issue?.instancePath?.replace(/^\//, '').replaceAll('/', '.') || 'body'
+    if (field === 'inbox') return new Problem('invalid_inbox', 'inbox must match ^[A-Za-z0-9_-]{1,64}$')
+    return new Problem('invalid_request', `${field}: ${issue?.message ?? 'is invalid'}`)
+  }
+  const mapped = fastifyError.code ? FASTIFY_ERRORS[fastifyError.code] : undefined
+  if (mapped) return new Problem(mapped, DETAILS[mapped])
+  if (error instanceof SyntaxError) return new Problem('invalid_json', DETAILS.invalid_json)
+  const status = fastifyError.statusCode ?? 500
+  if (status === 413) return new Problem('body_too_large', DETAILS.body_too_large)
+  if (status === 429) return new Problem('rate_limited', 'Too many requests: retry later')
+  if (status === 503) return new Problem('not_ready', 'The service is not ready')
+  if (status >= 400 && status < 500) return new Problem('invalid_request', 'The request is invalid')
+  return new Problem('internal_error', 'The service failed to answer; the request id is in X-Request-Id')
+}
+
+export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
+  reply
+    .code(problem.statusCode)
+    .header('content-type', PROBLEM_CONTENT_TYPE)
+    .header('cache-control', 'no-store')
+  if (problem.statusCode === 401) {
+    reply.header(
+      'www-authenticate',
+      problem.code === 'missing_token'
+        ? WWW_AUTHENTICATE_REALM
+        : `${WWW_AUTHENTICATE_REALM}, error="invalid_token"`,
+    )
+  }
+  return reply.send(JSON.stringify(problem.toBody()))
+}
+
+/** problem+json for every error and unknown route, with one log line per rejection naming its code. */
+async function errorsPlugin(fastify: FastifyInstance) {
+  fastify.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const problem = toProblem(error)
+    if (problem.statusCode >= 500) request.log.error({ err: error, code: problem.code }, 'request failed')
+    else request.log.info({ code: problem.code, status: problem.statusCode }, 'request rejected')
+    return sendProblem(reply, problem)
+  })
+  fastify.setNotFoundHandler((request, reply) => {
+    request.log.info({ code: 'not_found', status: 404 }, 'request rejected')
+    return sendProblem(reply, new Problem('not_found', 'No such route'))
+  })
+}
+
+export default fp(errorsPlugin, { name: 'errors' })

@@ -1,0 +1,124 @@
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import type { Config } from '../config.js'
+import { identifierHash, lookupClaim, normaliseIdentifier, verifyIdentifierHash } from '../identity.js'
+import { Problem } from '../problems.js'
+import {
+  IdentityQuery,
+  IdentityResponse,
+  problemResponses,
+  VerifyRequest,
+  VerifyResponse,
+} from '../schemas.js'
+
+const AUTH_PROBLEMS = [
+  'missing_token',
+  'invalid_authorization',
+  'token_malformed',
+  'token_too_large',
+  'invalid_signature',
+  'algorithm_not_allowed',
+  'token_expired',
+  'token_not_yet_valid',
+  'claim_missing',
+  'claim_invalid',
+  'invalid_issuer',
+  'invalid_audience',
+  'unknown_key',
+  'invalid_token',
+  'rate_limited',
+  'not_ready',
+] as const
+
+// Answers of /v1 are per user and must never be stored by a cache, errors included.
+function noStore(_request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) {
+  reply.header('cache-control', 'no-store')
+  done()
+}
+
+const identityRoutes: FastifyPluginAsyncZod<{ config: Config }> = async (fastify, { config }) => {
+  const claim = config.jwt.identifierClaim
+
+  fastify.get(
+    '/v1/identity',
+    {
+      onRequest: [noStore, fastify.requireSession],
+      schema: {
+        operationId: 'getIdentity',
+        summary: 'Identity hash for the user of a session token',
+        description:
+          'Verifies the session JWT, takes the Chatwoot identifier from its claims and returns it with its ' +
+          '`identifier_hash` for `window.$chatwoot.setUser(identifier, { identifier_hash })`.',
+        tags: ['identity'],
+        security: [{ bearerAuth: [] }, { sessionCookie: [] }],
+        querystring: IdentityQuery,
+        response: {
+          200: IdentityResponse,
+          ...problemResponses(
+            ...AUTH_PROBLEMS,
+            'identifier_missing',
+            'identifier_invalid',
+            'inbox_required',
+            'invalid_inbox',
+            'invalid_request',
+            'inbox_not_found',
+          ),
+        },
+      },
+    },
+    (request) => {
+      const result = normaliseIdentifier(lookupClaim(request.claims ?? {}, claim))
+      if (!result.ok) {
+        throw new Problem(
+          result.reason === 'missing' ? 'identifier_missing' : 'identifier_invalid',
+          `The token's ${claim} claim ${result.detail}`,
+        )
+      }
+      const inbox = fastify.inboxes.resolve(request.query.inbox)
+      return {
+        inbox: inbox.name,
+        identifier: result.identifier,
+        identifier_hash: identifierHash(inbox.key, result.identifier),
+      }
+    },
+  )
+
+  fastify.post(
+    '/v1/identity/verify',
+    {
+      onRequest: [noStore, fastify.requireServiceOrSession],
+      schema: {
+        operationId: 'verifyIdentity',
+        summary: 'Check an identifier and hash pair',
+        description:
+          'Answers exactly what Chatwoot would decide for the pair and the inbox secret. A hash that is not ' +
+          '64 lowercase hex characters is `valid: false`, not an error.',
+        tags: ['identity'],
+        security: [{ bearerAuth: [] }, { sessionCookie: [] }, { serviceKey: [] }],
+        body: VerifyRequest,
+        response: {
+          200: VerifyResponse,
+          ...problemResponses(
+            ...AUTH_PROBLEMS,
+            'inbox_required',
+            'invalid_inbox',
+            'invalid_request',
+            'invalid_json',
+            'unsupported_media_type',
+            'inbox_not_found',
+            'body_too_large',
+          ),
+        },
+      },
+    },
+    (request) => {
+      const { inbox: name, identifier, identifier_hash } = request.body
+      const result = normaliseIdentifier(identifier)
+      if (!result.ok) throw new Problem('invalid_request', `identifier ${result.detail}`)
+      const inbox = fastify.inboxes.resolve(name)
+      return { valid: verifyIdentifierHash(inbox.key, result.identifier, identifier_hash) }
+    },
+  )
+}
+
+export default identityRoutes

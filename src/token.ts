@@ -1,0 +1,88 @@
+import { TokenError } from 'fast-jwt'
+import type { Config } from './config.js'
+import { Problem } from './problems.js'
+
+// Token verification rules, independent of Fastify: how a token is found, which options pin the
+// verifier, and how a verifier's error becomes a stable problem code.
+
+/** Longest token accepted: anything larger is refused before any parsing. */
+export const MAX_TOKEN_LENGTH = 8192
+
+// RFC 6750 b64token, with the scheme matched case-insensitively and one or more spaces before it.
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i
+
+export type CredentialSource = 'header' | 'cookie'
+
+/**
+ * The credential a request carries: the Authorization header when present (it alone counts, SPEC.md),
+ * else the session cookie. `undefined` when there is none; a Problem when the header is malformed.
+ */
+export function bearerFromHeader(header: string): string {
+  if (header.length > MAX_TOKEN_LENGTH + 64)
+    throw new Problem('token_too_large', `Tokens are limited to ${MAX_TOKEN_LENGTH} characters`)
+  const match = BEARER.exec(header)
+  if (!match) throw new Problem('invalid_authorization', 'Expected "Authorization: Bearer <token>"')
+  return match[1] as string
+}
+
+/** Options for fast-jwt's verifier: algorithms pinned, `exp` required, `iss`/`aud` required when configured. */
+export function verifierOptions(jwt: Config['jwt']) {
+  const requiredClaims = ['exp']
+  if (jwt.issuers) requiredClaims.push('iss')
+  if (jwt.audiences) requiredClaims.push('aud')
+  return {
+    algorithms: [...jwt.algorithms],
+    requiredClaims,
+    ...(jwt.issuers ? { allowedIss: [...jwt.issuers] } : {}),
+    ...(jwt.audiences ? { allowedAud: [...jwt.audiences] } : {}),
+    clockTolerance: jwt.clockToleranceSeconds * 1000,
+    // Verified tokens are never cached here: a cache could outlive a key or a secret.
+    cache: false,
+    errorCacheTTL: -1,
+  }
+}
+
+const CLAIM_IN_MESSAGE = /The (\w+) claim/
+
+/** A verifier error as a Problem with a stable code; the library's own message stays in logs only. */
+export function tokenProblem(error: unknown): Problem {
+  if (error instanceof Problem) return error
+  const code = (error as { code?: string } | null)?.code
+  const message = error instanceof Error ? error.message : ''
+  const claim = CLAIM_IN_MESSAGE.exec(message)?.[1]
+  switch (code) {
+    case TokenError.codes.expired:
+      return new Problem('token_expired', 'The token has expired')
+    case TokenError.codes.inactive:
+      return new Problem('token_not_yet_valid', 'The token is not valid yet')
+    case TokenError.codes.invalidAlgorithm:
+      return new Problem('algorithm_not_allowed', 'The token algorithm is not allowed')
+    case TokenError.codes.invalidSignature:
+    case TokenError.codes.missingSignature:
+      return new Problem('invalid_signature', 'The token signature is invalid')
+    case TokenError.codes.missingRequiredClaim:
+      return new Problem(
+        'claim_missing',
+        claim ? `The token has no ${claim} claim` : 'A required claim is missing',
+      )
+    case TokenError.codes.invalidClaimValue:
+    case TokenError.codes.invalidClaimType:
+      if (claim === 'iss') return new Problem('invalid_issuer', 'The token issuer is not allowed')
+      if (claim === 'aud') return new Problem('invalid_audience', 'The token audience is not allowed')
+      return new Problem(
+        'claim_invalid',
+        claim ? `The token ${claim} claim is invalid` : 'A token claim is invalid',
+      )
+    case TokenError.codes.malformed:
+    case TokenError.codes.invalidType:
+    case TokenError.codes.invalidPayload:
+    case TokenError.codes.invalidCritHeader:
+      return new Problem('token_malformed', 'The token is malformed')
+    case TokenError.codes.invalidKey:
+    case TokenError.codes.missingKey:
+    case TokenError.codes.keyFetchingError:
+      return new Problem('unknown_key', 'The token is not signed by a known key')
+    default:
+      return new Problem('invalid_token', 'The token is invalid')
+  }
+}
