@@ -1,4 +1,4 @@
-import { LogController } from 'fastify'
+import { type FastifyReply, type FastifyRequest, LogController } from 'fastify'
 import pino, { type Logger } from 'pino'
 import type { Config } from './config.js'
 
@@ -39,7 +39,11 @@ export class AccessLogController extends LogController {
     this.#enabled = enabled
   }
 
-  override requestCompleted(error: Error | null | undefined, request: any, reply: any): void {
+  override requestCompleted(
+    error: Error | null | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): void {
     if (!this.#enabled) return
     reply.log.info(
       {
