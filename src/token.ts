@@ -42,7 +42,7 @@ export function verifierOptions(jwt: Config['jwt']) {
   }
 }
 
-const CLAIM_IN_MESSAGE = /The (\w+) claim/
+const CLAIM_IN_MESSAGE = /(?:The|of) (\w+) claim/
 
 /** A verifier error as a Problem with a stable code; the library's own message stays in logs only. */
 export function tokenProblem(error: unknown): Problem {

@@ -21,7 +21,8 @@ async function jwtPlugin(fastify: FastifyInstance, { config }: { config: Config 
   const { jwt } = config
   if (jwt.kind === 'jwks') throw new Error('JWT_JWKS_URL is handled by the jwks plugin')
   const key = jwt.kind === 'secret' ? jwt.secret : jwt.publicKeyPem
-  await fastify.register(fastifyJwt, { secret: key, verify: verifierOptions(jwt) })
+  // Verify-only: given as the public half, no signer is ever built.
+  await fastify.register(fastifyJwt, { secret: { public: key }, verify: verifierOptions(jwt) })
   const toleranceMs = jwt.clockToleranceSeconds * 1000
 
   fastify.decorate('verifySessionToken', (token: string): Claims => {

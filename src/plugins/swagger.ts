@@ -31,8 +31,11 @@ type Transformed = ReturnType<typeof jsonSchemaTransform>
 
 const transform: typeof jsonSchemaTransform = (input) => {
   const out: Transformed = jsonSchemaTransform(input)
-  const response = (out.schema as { response?: Record<string, Record<string, unknown>> }).response
-  if (!response) return out
+  const schema = out.schema as { response?: Record<string, Record<string, unknown>>; produces?: string[] }
+  if (!schema) return out
+  // A route without a response schema (the YAML document) still gets its media type and headers.
+  schema.response ??= { 200: { content: { [schema.produces?.[0] ?? 'application/json']: { schema: { type: 'string' } } } } }
+  const response = schema.response
   for (const [code, schema] of Object.entries(response)) {
     const status = Number(code)
     const headers = responseHeaders(input.url, status)

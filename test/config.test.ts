@@ -1,0 +1,153 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { ConfigError, type Env, loadConfig } from '../src/config.js'
+import { ecKey, edKey, rsaKey } from './helpers/keys.js'
+
+const JWT_SECRET = 'a-jwt-secret-of-at-least-32-bytes!!'
+const INBOX_SECRET = 'inbox-secret-value-do-not-print'
+const base: Env = { JWT_SECRET, CHATWOOT_INBOX_WEBSITE_SECRET: INBOX_SECRET }
+
+const dir = mkdtempSync(join(tmpdir(), 'ci-config-'))
+function file(name: string, content: string): string {
+  const path = join(dir, name)
+  writeFileSync(path, content)
+  return path
+}
+
+/** The ConfigError that `env` raises, checked to be one line that leaks no secret. */
+function problem(env: Env): ConfigError {
+  try {
+    loadConfig(env)
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError)
+    const message = (error as ConfigError).message
+    expect(message).not.toContain('\n')
+    for (const [name, value] of Object.entries(env)) {
+      if (value && /SECRET$|KEYS?$/.test(name)) expect(message).not.toContain(value)
+    }
+    return error as ConfigError
+  }
+  throw new Error('expected a configuration error')
+}
+
+describe('loadConfig', () => {
+  it('builds one frozen object with SPEC.md defaults', () => {
+    const config = loadConfig(base)
+    expect(config).toMatchObject({
+      port: 8080,
+      host: '0.0.0.0',
+      logLevel: 'info',
+      logRequests: false,
+      jwt: { kind: 'secret', algorithms: ['HS256'], clockToleranceSeconds: 30, identifierClaim: 'sub' },
+      shutdown: { drainSeconds: 2, timeoutSeconds: 8 },
+      jwks: { cacheSeconds: 600, cooldownSeconds: 30, timeoutSeconds: 5, maxStaleSeconds: 86400 },
+      verifyApiKeys: [],
+    })
+    expect([...config.envInboxes.keys()]).toEqual(['website'])
+    expect(Object.isFrozen(config)).toBe(true)
+    expect(Object.isFrozen(config.jwt)).toBe(true)
+    expect(() => {
+      ;(config as { port: number }).port = 1
+    }).toThrow()
+  })
+
+  it('names inboxes canonically from their variables', () => {
+    const config = loadConfig({ JWT_SECRET, CHATWOOT_INBOX_MOBILE_APP_SECRET: 's1', CHATWOOT_INBOX_Acme__Web_SECRET: 's2' })
+    expect([...config.envInboxes.keys()].sort()).toEqual(['acme_web', 'mobile_app'])
+  })
+
+  it('reads X_FILE secrets, removing exactly one trailing newline', () => {
+    const config = loadConfig({
+      JWT_SECRET_FILE: file('jwt', `${JWT_SECRET}\r\n`),
+      CHATWOOT_INBOX_WEBSITE_SECRET_FILE: file('inbox', 'secret-with-two-newlines\n\n'),
+    })
+    expect(config.jwt).toMatchObject({ kind: 'secret', secret: JWT_SECRET })
+    expect(config.envInboxes.get('website')?.secret).toBe('secret-with-two-newlines\n')
+  })
+
+  it('accepts PEM keys of each kind with the default algorithm of their kind', () => {
+    expect(loadConfig({ ...base, JWT_SECRET: undefined, JWT_PUBLIC_KEY: rsaKey().publicPem }).jwt.algorithms).toEqual(['RS256'])
+    expect(loadConfig({ ...base, JWT_SECRET: undefined, JWT_PUBLIC_KEY: ecKey('P-256').publicPem }).jwt.algorithms).toEqual(['ES256'])
+    expect(loadConfig({ ...base, JWT_SECRET: undefined, JWT_PUBLIC_KEY: ecKey('P-384').publicPem }).jwt.algorithms).toEqual(['ES384'])
+    expect(loadConfig({ ...base, JWT_SECRET: undefined, JWT_PUBLIC_KEY: edKey().publicPem }).jwt.algorithms).toEqual(['EdDSA'])
+    const pkcs1 = rsaKey().publicPem
+    expect(() => loadConfig({ ...base, JWT_SECRET: undefined, JWT_PUBLIC_KEY: `\uFEFF\n  ${pkcs1}` })).not.toThrow()
+  })
+
+  it('parses lists, booleans and numbers', () => {
+    const config = loadConfig({
+      ...base,
+      JWT_ISSUER: 'https://a.example, https://b.example',
+      JWT_AUDIENCE: 'app',
+      LOG_REQUESTS: 'true',
+      PORT: '9000',
+      JWT_CLOCK_TOLERANCE_SECONDS: '5',
+      VERIFY_API_KEYS: `${'k'.repeat(32)}, ${'m'.repeat(40)}`,
+      JWT_ALGORITHMS: 'HS256,HS384',
+      JWT_SECRET: 'x'.repeat(48),
+    })
+    expect(config.jwt.issuers).toEqual(['https://a.example', 'https://b.example'])
+    expect(config.jwt.audiences).toEqual(['app'])
+    expect(config.logRequests).toBe(true)
+    expect(config.port).toBe(9000)
+    expect(config.jwt.clockToleranceSeconds).toBe(5)
+    expect(config.verifyApiKeys).toHaveLength(2)
+    expect(config.jwt.algorithms).toEqual(['HS256', 'HS384'])
+  })
+
+  it('treats an empty variable as unset', () => {
+    expect(loadConfig({ ...base, PORT: '', JWT_ISSUER: '' }).port).toBe(8080)
+  })
+
+  const cases: [string, Env, string, RegExp][] = [
+    ['no JWT key', { CHATWOOT_INBOX_WEBSITE_SECRET: INBOX_SECRET }, 'JWT_SECRET', /no JWT key/],
+    ['two key kinds', { ...base, JWT_PUBLIC_KEY: rsaKey().publicPem }, 'JWT_PUBLIC_KEY', /only one of/],
+    ['a short HS256 secret', { ...base, JWT_SECRET: 'short-secret-value' }, 'JWT_SECRET', /at least 32 bytes/],
+    ['a short HS512 secret', { ...base, JWT_ALGORITHMS: 'HS512' }, 'JWT_SECRET', /at least 64 bytes/],
+    ['a PEM that does not parse', { ...base, JWT_SECRET: undefined, JWT_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----' }, 'JWT_PUBLIC_KEY', /not a PEM public key/],
+    ['a private key', { ...base, JWT_SECRET: undefined, JWT_PUBLIC_KEY: '-----BEGIN PRIVATE KEY-----\nMC4=\n-----END PRIVATE KEY-----' }, 'JWT_PUBLIC_KEY', /private key/],
+    ['a short RSA key', { ...base, JWT_SECRET: undefined, JWT_PUBLIC_KEY: rsaKey(1024).publicPem }, 'JWT_PUBLIC_KEY', /too short/],
+    ['an algorithm that does not fit an HMAC secret', { ...base, JWT_ALGORITHMS: 'RS256' }, 'JWT_ALGORITHMS', /cannot be used with JWT_SECRET/],
+    ['an algorithm that does not fit an EC key', { ...base, JWT_SECRET: undefined, JWT_PUBLIC_KEY: ecKey().publicPem, JWT_ALGORITHMS: 'RS256' }, 'JWT_ALGORITHMS', /cannot be used/],
+    ['HS256 with an RSA key (algorithm confusion)', { ...base, JWT_SECRET: undefined, JWT_PUBLIC_KEY: rsaKey().publicPem, JWT_ALGORITHMS: 'HS256' }, 'JWT_ALGORITHMS', /cannot be used/],
+    ['the none algorithm', { ...base, JWT_ALGORITHMS: 'none' }, 'JWT_ALGORITHMS', /never allowed/],
+    ['an unknown algorithm', { ...base, JWT_ALGORITHMS: 'XS256' }, 'JWT_ALGORITHMS', /not a known algorithm/],
+    ['no inbox', { JWT_SECRET }, 'CHATWOOT_INBOX_<NAME>_SECRET', /no inbox/],
+    ['the same inbox twice in the environment', { ...base, CHATWOOT_INBOX_Website_SECRET: 'other' }, 'CHATWOOT_INBOX_Website_SECRET', /defined twice/],
+    ['a secret and its _FILE twin', { ...base, JWT_SECRET_FILE: '/dev/null' }, 'JWT_SECRET', /either JWT_SECRET or JWT_SECRET_FILE/],
+    ['an unreadable _FILE', { CHATWOOT_INBOX_WEBSITE_SECRET: INBOX_SECRET, JWT_SECRET_FILE: '/nonexistent/jwt' }, 'JWT_SECRET_FILE', /cannot read/],
+    ['an unreadable secrets file', { JWT_SECRET, SECRETS_FILE: '/nonexistent/secrets.json' }, 'SECRETS_FILE', /cannot read/],
+    ['a malformed secrets file', { JWT_SECRET, SECRETS_FILE: file('bad.json', '{"inboxes": {"web": {"secret": "sk-live-value"') }, 'SECRETS_FILE', /not valid JSON/],
+    ['a secrets file of the wrong shape', { JWT_SECRET, SECRETS_FILE: file('shape.json', '{"inboxes": {"web": {"secret": 42}}}') }, 'SECRETS_FILE', /inboxes\.web\.secret/],
+    ['a secrets file with an empty secret', { JWT_SECRET, SECRETS_FILE: file('empty.json', '{"inboxes": {"web": {"secret": ""}}}') }, 'SECRETS_FILE', /must not be empty/],
+    ['a secrets file with no inbox and no env inbox', { JWT_SECRET, SECRETS_FILE: file('none.json', '{"inboxes": {}}') }, 'SECRETS_FILE', /holds no inbox/],
+    ['the same inbox in env and the secrets file', { ...base, SECRETS_FILE: file('dup.json', '{"inboxes": {"Website": {"secret": "x"}}}') }, 'SECRETS_FILE', /defined twice/],
+    ['a bad port', { ...base, PORT: 'eighty' }, 'PORT', /port number/],
+    ['a port out of range', { ...base, PORT: '70000' }, 'PORT', /at most 65535/],
+    ['a bad log level', { ...base, LOG_LEVEL: 'loud' }, 'LOG_LEVEL', /must be one of/],
+    ['a bad boolean', { ...base, LOG_REQUESTS: 'maybe' }, 'LOG_REQUESTS', /true or false/],
+    ['a negative tolerance', { ...base, JWT_CLOCK_TOLERANCE_SECONDS: '-1' }, 'JWT_CLOCK_TOLERANCE_SECONDS', /number of seconds/],
+    ['a bad cookie name', { ...base, JWT_COOKIE: 'bad cookie' }, 'JWT_COOKIE', /cookie name/],
+    ['a bad claim path', { ...base, IDENTIFIER_CLAIM: 'user..id' }, 'IDENTIFIER_CLAIM', /empty segments/],
+    ['a short API key', { ...base, VERIFY_API_KEYS: 'short-key' }, 'VERIFY_API_KEYS', /shorter than 32/],
+    ['JWKS without issuer', { CHATWOOT_INBOX_WEBSITE_SECRET: INBOX_SECRET, JWT_JWKS_URL: 'https://idp.example/jwks', JWT_AUDIENCE: 'a' }, 'JWT_ISSUER', /required with JWT_JWKS_URL/],
+    ['a drain longer than the timeout', { ...base, SHUTDOWN_DRAIN_SECONDS: '9' }, 'SHUTDOWN_DRAIN_SECONDS', /shorter than/],
+  ]
+
+  it.each(cases)('refuses %s, naming the variable', (_name, env, variable, pattern) => {
+    const error = problem(env)
+    expect(error.variable).toBe(variable)
+    expect(error.message).toMatch(pattern)
+    expect(error.message.startsWith(`${variable}: `)).toBe(true)
+  })
+
+  it('never prints a secret value, even when the secret is what is wrong', () => {
+    const secret = 'short-but-secret-value'
+    expect(problem({ ...base, JWT_SECRET: secret }).message).not.toContain(secret)
+    const fileSecret = 'sk-live-in-a-broken-file'
+    const broken = file('leak.json', `{"inboxes": {"web": {"secret": "${fileSecret}"}`)
+    expect(problem({ JWT_SECRET, SECRETS_FILE: broken }).message).not.toContain(fileSecret)
+  })
+})

@@ -1,0 +1,132 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { hmacKey, identifierHash, lookupClaim, normaliseIdentifier, verifyIdentifierHash } from '../src/identity.js'
+import { referenceHash, SPEC_VECTOR } from './helpers/reference.js'
+
+describe('identifierHash', () => {
+  it('matches the SPEC.md vector byte for byte', () => {
+    expect(identifierHash(hmacKey(SPEC_VECTOR.secret), SPEC_VECTOR.identifier)).toBe(SPEC_VECTOR.hash)
+  })
+
+  it.each([
+    ['plain ASCII', 'user-42'],
+    ['Unicode, not normalised (NFC é)', 'caf\u00e9'],
+    ['Unicode, not normalised (NFD e + combining acute)', 'cafe\u0301'],
+    ['leading and trailing whitespace kept', '  user 42 \t\n'],
+    ['emoji (astral plane)', '🙂👩🏽‍💻'],
+    ['CJK', '用户-四十二'],
+    ['a long identifier', 'x'.repeat(10_000)],
+    ['numeric string', '42'],
+  ])('hashes %s exactly as the RFC 2104 reference does', (_name, identifier) => {
+    const secret = 'inbox-secret-ü'
+    const hash = identifierHash(hmacKey(secret), identifier)
+    expect(hash).toBe(referenceHash(secret, identifier))
+    expect(hash).toMatch(/^[0-9a-f]{64}$/)
+  })
+
+  it('gives different hashes for strings that only differ by whitespace or normalisation', () => {
+    const key = hmacKey('k')
+    expect(identifierHash(key, 'user')).not.toBe(identifierHash(key, ' user'))
+    expect(identifierHash(key, 'caf\u00e9')).not.toBe(identifierHash(key, 'cafe\u0301'))
+  })
+
+  it('agrees with the reference for arbitrary secrets and identifiers', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1, maxLength: 100, unit: 'grapheme' }), fc.string({ minLength: 1, unit: 'grapheme' }), (secret, identifier) => {
+        expect(identifierHash(hmacKey(secret), identifier)).toBe(referenceHash(secret, identifier))
+      }),
+      { numRuns: 300 },
+    )
+  })
+
+  it('uses the secret as UTF-8 bytes, never base64-decoded', () => {
+    const secret = 'c2VjcmV0' // base64 of "secret"
+    expect(identifierHash(hmacKey(secret), 'u')).toBe(referenceHash(secret, 'u'))
+    expect(identifierHash(hmacKey(secret), 'u')).not.toBe(referenceHash('secret', 'u'))
+  })
+})
+
+describe('verifyIdentifierHash', () => {
+  const key = hmacKey(SPEC_VECTOR.secret)
+
+  it('accepts the right hash and refuses another identifier', () => {
+    expect(verifyIdentifierHash(key, SPEC_VECTOR.identifier, SPEC_VECTOR.hash)).toBe(true)
+    expect(verifyIdentifierHash(key, `${SPEC_VECTOR.identifier} `, SPEC_VECTOR.hash)).toBe(false)
+    expect(verifyIdentifierHash(hmacKey('other'), SPEC_VECTOR.identifier, SPEC_VECTOR.hash)).toBe(false)
+  })
+
+  it.each([
+    ['uppercase hex', SPEC_VECTOR.hash.toUpperCase()],
+    ['one character short', SPEC_VECTOR.hash.slice(1)],
+    ['one character long', `${SPEC_VECTOR.hash}0`],
+    ['empty', ''],
+    ['with whitespace', ` ${SPEC_VECTOR.hash}`],
+    ['non-hex of the right length', 'z'.repeat(64)],
+    ['base64 of the digest', Buffer.from(SPEC_VECTOR.hash, 'hex').toString('base64')],
+  ])('answers false (never throws) for a hash that is %s', (_name, hash) => {
+    expect(verifyIdentifierHash(key, SPEC_VECTOR.identifier, hash)).toBe(false)
+  })
+
+  it('never throws for arbitrary strings', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.string(), (identifier, hash) => {
+        expect(typeof verifyIdentifierHash(key, identifier, hash)).toBe('boolean')
+      }),
+    )
+  })
+})
+
+describe('lookupClaim', () => {
+  const claims = {
+    sub: 'user-1',
+    'user.id': 'exact-key-wins',
+    user: { id: 'nested', profile: { email: 'a@b.c' } },
+    list: ['a'],
+    nil: null,
+  }
+
+  it('prefers an exact top-level key, then walks a dotted path', () => {
+    expect(lookupClaim(claims, 'sub')).toBe('user-1')
+    expect(lookupClaim(claims, 'user.id')).toBe('exact-key-wins')
+    expect(lookupClaim(claims, 'user.profile.email')).toBe('a@b.c')
+  })
+
+  it('returns undefined for missing paths and never walks into arrays or prototypes', () => {
+    expect(lookupClaim(claims, 'missing')).toBeUndefined()
+    expect(lookupClaim(claims, 'user.missing.deeper')).toBeUndefined()
+    expect(lookupClaim(claims, 'list.0')).toBeUndefined()
+    expect(lookupClaim(claims, 'nil.x')).toBeUndefined()
+    expect(lookupClaim(claims, '__proto__')).toBeUndefined()
+    expect(lookupClaim(claims, 'user.constructor')).toBeUndefined()
+    expect(lookupClaim(claims, 'sub.length')).toBeUndefined()
+    expect(lookupClaim(claims, 'toString')).toBeUndefined()
+  })
+})
+
+describe('normaliseIdentifier', () => {
+  it.each([
+    ['user-42', 'user-42'],
+    [' padded ', ' padded '],
+    [42, '42'],
+    [0, '0'],
+    [-7, '-7'],
+    [Number.MAX_SAFE_INTEGER, '9007199254740991'],
+  ])('takes %j as %j', (value, expected) => {
+    expect(normaliseIdentifier(value)).toEqual({ ok: true, identifier: expected })
+  })
+
+  it.each([
+    [undefined, 'missing'],
+    [null, 'missing'],
+    ['', 'invalid'],
+    [1.5, 'invalid'],
+    [Number.MAX_SAFE_INTEGER + 1, 'invalid'],
+    [Number.NaN, 'invalid'],
+    [true, 'invalid'],
+    [{ id: 1 }, 'invalid'],
+    [['a'], 'invalid'],
+    ['\ud800', 'invalid'],
+  ])('refuses %j as %s', (value, reason) => {
+    expect(normaliseIdentifier(value)).toMatchObject({ ok: false, reason })
+  })
+})
