@@ -54,7 +54,11 @@ describe('loadConfig', () => {
   })
 
   it('names inboxes canonically from their variables', () => {
-    const config = loadConfig({ JWT_SECRET, CHATWOOT_INBOX_MOBILE_APP_SECRET: 's1', CHATWOOT_INBOX_Acme__Web_SECRET: 's2' })
+    const config = loadConfig({
+      JWT_SECRET,
+      CHATWOOT_INBOX_MOBILE_APP_SECRET: 's1',
+      CHATWOOT_INBOX_Acme__Web_SECRET: 's2',
+    })
     expect([...config.envInboxes.keys()].sort()).toEqual(['acme_web', 'mobile_app'])
   })
 
@@ -68,12 +72,22 @@ describe('loadConfig', () => {
   })
 
   it('accepts PEM keys of each kind with the default algorithm of their kind', () => {
-    expect(loadConfig({ ...base, JWT_SECRET: undefined, JWT_PUBLIC_KEY: rsaKey().publicPem }).jwt.algorithms).toEqual(['RS256'])
-    expect(loadConfig({ ...base, JWT_SECRET: undefined, JWT_PUBLIC_KEY: ecKey('P-256').publicPem }).jwt.algorithms).toEqual(['ES256'])
-    expect(loadConfig({ ...base, JWT_SECRET: undefined, JWT_PUBLIC_KEY: ecKey('P-384').publicPem }).jwt.algorithms).toEqual(['ES384'])
-    expect(loadConfig({ ...base, JWT_SECRET: undefined, JWT_PUBLIC_KEY: edKey().publicPem }).jwt.algorithms).toEqual(['EdDSA'])
+    expect(
+      loadConfig({ ...base, JWT_SECRET: undefined, JWT_PUBLIC_KEY: rsaKey().publicPem }).jwt.algorithms,
+    ).toEqual(['RS256'])
+    expect(
+      loadConfig({ ...base, JWT_SECRET: undefined, JWT_PUBLIC_KEY: ecKey('P-256').publicPem }).jwt.algorithms,
+    ).toEqual(['ES256'])
+    expect(
+      loadConfig({ ...base, JWT_SECRET: undefined, JWT_PUBLIC_KEY: ecKey('P-384').publicPem }).jwt.algorithms,
+    ).toEqual(['ES384'])
+    expect(
+      loadConfig({ ...base, JWT_SECRET: undefined, JWT_PUBLIC_KEY: edKey().publicPem }).jwt.algorithms,
+    ).toEqual(['EdDSA'])
     const pkcs1 = rsaKey().publicPem
-    expect(() => loadConfig({ ...base, JWT_SECRET: undefined, JWT_PUBLIC_KEY: `\uFEFF\n  ${pkcs1}` })).not.toThrow()
+    expect(() =>
+      loadConfig({ ...base, JWT_SECRET: undefined, JWT_PUBLIC_KEY: `\uFEFF\n  ${pkcs1}` }),
+    ).not.toThrow()
   })
 
   it('parses lists, booleans and numbers', () => {
@@ -104,36 +118,143 @@ describe('loadConfig', () => {
   const cases: [string, Env, string, RegExp][] = [
     ['no JWT key', { CHATWOOT_INBOX_WEBSITE_SECRET: INBOX_SECRET }, 'JWT_SECRET', /no JWT key/],
     ['two key kinds', { ...base, JWT_PUBLIC_KEY: rsaKey().publicPem }, 'JWT_PUBLIC_KEY', /only one of/],
-    ['a short HS256 secret', { ...base, JWT_SECRET: 'short-secret-value' }, 'JWT_SECRET', /at least 32 bytes/],
+    [
+      'a short HS256 secret',
+      { ...base, JWT_SECRET: 'short-secret-value' },
+      'JWT_SECRET',
+      /at least 32 bytes/,
+    ],
     ['a short HS512 secret', { ...base, JWT_ALGORITHMS: 'HS512' }, 'JWT_SECRET', /at least 64 bytes/],
-    ['a PEM that does not parse', { ...base, JWT_SECRET: undefined, JWT_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----' }, 'JWT_PUBLIC_KEY', /not a PEM public key/],
-    ['a private key', { ...base, JWT_SECRET: undefined, JWT_PUBLIC_KEY: '-----BEGIN PRIVATE KEY-----\nMC4=\n-----END PRIVATE KEY-----' }, 'JWT_PUBLIC_KEY', /private key/],
-    ['a short RSA key', { ...base, JWT_SECRET: undefined, JWT_PUBLIC_KEY: rsaKey(1024).publicPem }, 'JWT_PUBLIC_KEY', /too short/],
-    ['an algorithm that does not fit an HMAC secret', { ...base, JWT_ALGORITHMS: 'RS256' }, 'JWT_ALGORITHMS', /cannot be used with JWT_SECRET/],
-    ['an algorithm that does not fit an EC key', { ...base, JWT_SECRET: undefined, JWT_PUBLIC_KEY: ecKey().publicPem, JWT_ALGORITHMS: 'RS256' }, 'JWT_ALGORITHMS', /cannot be used/],
-    ['HS256 with an RSA key (algorithm confusion)', { ...base, JWT_SECRET: undefined, JWT_PUBLIC_KEY: rsaKey().publicPem, JWT_ALGORITHMS: 'HS256' }, 'JWT_ALGORITHMS', /cannot be used/],
+    [
+      'a PEM that does not parse',
+      {
+        ...base,
+        JWT_SECRET: undefined,
+        JWT_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----',
+      },
+      'JWT_PUBLIC_KEY',
+      /not a PEM public key/,
+    ],
+    [
+      'a private key',
+      {
+        ...base,
+        JWT_SECRET: undefined,
+        JWT_PUBLIC_KEY: '-----BEGIN PRIVATE KEY-----\nMC4=\n-----END PRIVATE KEY-----',
+      },
+      'JWT_PUBLIC_KEY',
+      /private key/,
+    ],
+    [
+      'a short RSA key',
+      { ...base, JWT_SECRET: undefined, JWT_PUBLIC_KEY: rsaKey(1024).publicPem },
+      'JWT_PUBLIC_KEY',
+      /too short/,
+    ],
+    [
+      'an algorithm that does not fit an HMAC secret',
+      { ...base, JWT_ALGORITHMS: 'RS256' },
+      'JWT_ALGORITHMS',
+      /cannot be used with JWT_SECRET/,
+    ],
+    [
+      'an algorithm that does not fit an EC key',
+      { ...base, JWT_SECRET: undefined, JWT_PUBLIC_KEY: ecKey().publicPem, JWT_ALGORITHMS: 'RS256' },
+      'JWT_ALGORITHMS',
+      /cannot be used/,
+    ],
+    [
+      'HS256 with an RSA key (algorithm confusion)',
+      { ...base, JWT_SECRET: undefined, JWT_PUBLIC_KEY: rsaKey().publicPem, JWT_ALGORITHMS: 'HS256' },
+      'JWT_ALGORITHMS',
+      /cannot be used/,
+    ],
     ['the none algorithm', { ...base, JWT_ALGORITHMS: 'none' }, 'JWT_ALGORITHMS', /never allowed/],
     ['an unknown algorithm', { ...base, JWT_ALGORITHMS: 'XS256' }, 'JWT_ALGORITHMS', /not a known algorithm/],
     ['no inbox', { JWT_SECRET }, 'CHATWOOT_INBOX_<NAME>_SECRET', /no inbox/],
-    ['the same inbox twice in the environment', { ...base, CHATWOOT_INBOX_Website_SECRET: 'other' }, 'CHATWOOT_INBOX_Website_SECRET', /defined twice/],
-    ['a secret and its _FILE twin', { ...base, JWT_SECRET_FILE: '/dev/null' }, 'JWT_SECRET', /either JWT_SECRET or JWT_SECRET_FILE/],
-    ['an unreadable _FILE', { CHATWOOT_INBOX_WEBSITE_SECRET: INBOX_SECRET, JWT_SECRET_FILE: '/nonexistent/jwt' }, 'JWT_SECRET_FILE', /cannot read/],
-    ['an unreadable secrets file', { JWT_SECRET, SECRETS_FILE: '/nonexistent/secrets.json' }, 'SECRETS_FILE', /cannot read/],
-    ['a malformed secrets file', { JWT_SECRET, SECRETS_FILE: file('bad.json', '{"inboxes": {"web": {"secret": "sk-live-value"') }, 'SECRETS_FILE', /not valid JSON/],
-    ['a secrets file of the wrong shape', { JWT_SECRET, SECRETS_FILE: file('shape.json', '{"inboxes": {"web": {"secret": 42}}}') }, 'SECRETS_FILE', /inboxes\.web\.secret/],
-    ['a secrets file with an empty secret', { JWT_SECRET, SECRETS_FILE: file('empty.json', '{"inboxes": {"web": {"secret": ""}}}') }, 'SECRETS_FILE', /must not be empty/],
-    ['a secrets file with no inbox and no env inbox', { JWT_SECRET, SECRETS_FILE: file('none.json', '{"inboxes": {}}') }, 'SECRETS_FILE', /holds no inbox/],
-    ['the same inbox in env and the secrets file', { ...base, SECRETS_FILE: file('dup.json', '{"inboxes": {"Website": {"secret": "x"}}}') }, 'SECRETS_FILE', /defined twice/],
+    [
+      'the same inbox twice in the environment',
+      { ...base, CHATWOOT_INBOX_Website_SECRET: 'other' },
+      'CHATWOOT_INBOX_Website_SECRET',
+      /defined twice/,
+    ],
+    [
+      'a secret and its _FILE twin',
+      { ...base, JWT_SECRET_FILE: '/dev/null' },
+      'JWT_SECRET',
+      /either JWT_SECRET or JWT_SECRET_FILE/,
+    ],
+    [
+      'an unreadable _FILE',
+      { CHATWOOT_INBOX_WEBSITE_SECRET: INBOX_SECRET, JWT_SECRET_FILE: '/nonexistent/jwt' },
+      'JWT_SECRET_FILE',
+      /cannot read/,
+    ],
+    [
+      'an unreadable secrets file',
+      { JWT_SECRET, SECRETS_FILE: '/nonexistent/secrets.json' },
+      'SECRETS_FILE',
+      /cannot read/,
+    ],
+    [
+      'a malformed secrets file',
+      { JWT_SECRET, SECRETS_FILE: file('bad.json', '{"inboxes": {"web": {"secret": "sk-live-value"') },
+      'SECRETS_FILE',
+      /not valid JSON/,
+    ],
+    [
+      'a secrets file of the wrong shape',
+      { JWT_SECRET, SECRETS_FILE: file('shape.json', '{"inboxes": {"web": {"secret": 42}}}') },
+      'SECRETS_FILE',
+      /inboxes\.web\.secret/,
+    ],
+    [
+      'a secrets file with an empty secret',
+      { JWT_SECRET, SECRETS_FILE: file('empty.json', '{"inboxes": {"web": {"secret": ""}}}') },
+      'SECRETS_FILE',
+      /must not be empty/,
+    ],
+    [
+      'a secrets file with no inbox and no env inbox',
+      { JWT_SECRET, SECRETS_FILE: file('none.json', '{"inboxes": {}}') },
+      'SECRETS_FILE',
+      /holds no inbox/,
+    ],
+    [
+      'the same inbox in env and the secrets file',
+      { ...base, SECRETS_FILE: file('dup.json', '{"inboxes": {"Website": {"secret": "x"}}}') },
+      'SECRETS_FILE',
+      /defined twice/,
+    ],
     ['a bad port', { ...base, PORT: 'eighty' }, 'PORT', /port number/],
     ['a port out of range', { ...base, PORT: '70000' }, 'PORT', /at most 65535/],
     ['a bad log level', { ...base, LOG_LEVEL: 'loud' }, 'LOG_LEVEL', /must be one of/],
     ['a bad boolean', { ...base, LOG_REQUESTS: 'maybe' }, 'LOG_REQUESTS', /true or false/],
-    ['a negative tolerance', { ...base, JWT_CLOCK_TOLERANCE_SECONDS: '-1' }, 'JWT_CLOCK_TOLERANCE_SECONDS', /number of seconds/],
+    [
+      'a negative tolerance',
+      { ...base, JWT_CLOCK_TOLERANCE_SECONDS: '-1' },
+      'JWT_CLOCK_TOLERANCE_SECONDS',
+      /number of seconds/,
+    ],
     ['a bad cookie name', { ...base, JWT_COOKIE: 'bad cookie' }, 'JWT_COOKIE', /cookie name/],
     ['a bad claim path', { ...base, IDENTIFIER_CLAIM: 'user..id' }, 'IDENTIFIER_CLAIM', /empty segments/],
     ['a short API key', { ...base, VERIFY_API_KEYS: 'short-key' }, 'VERIFY_API_KEYS', /shorter than 32/],
-    ['JWKS without issuer', { CHATWOOT_INBOX_WEBSITE_SECRET: INBOX_SECRET, JWT_JWKS_URL: 'https://idp.example/jwks', JWT_AUDIENCE: 'a' }, 'JWT_ISSUER', /required with JWT_JWKS_URL/],
-    ['a drain longer than the timeout', { ...base, SHUTDOWN_DRAIN_SECONDS: '9' }, 'SHUTDOWN_DRAIN_SECONDS', /shorter than/],
+    [
+      'JWKS without issuer',
+      {
+        CHATWOOT_INBOX_WEBSITE_SECRET: INBOX_SECRET,
+        JWT_JWKS_URL: 'https://idp.example/jwks',
+        JWT_AUDIENCE: 'a',
+      },
+      'JWT_ISSUER',
+      /required with JWT_JWKS_URL/,
+    ],
+    [
+      'a drain longer than the timeout',
+      { ...base, SHUTDOWN_DRAIN_SECONDS: '9' },
+      'SHUTDOWN_DRAIN_SECONDS',
+      /shorter than/,
+    ],
   ]
 
   it.each(cases)('refuses %s, naming the variable', (_name, env, variable, pattern) => {

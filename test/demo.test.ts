@@ -24,7 +24,8 @@ it('npm run demo starts with no configuration and prints a curl line that return
   })
   try {
     const deadline = Date.now() + 15_000
-    while (!/^curl .*$/m.test(out) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+    while (!/^curl .*$/m.test(out) && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 50))
     const curl = /^curl .*$/m.exec(out)?.[0]
     expect(curl, out).toBeDefined()
     const expected = /Expected identifier_hash: ([0-9a-f]{64})/.exec(out)?.[1]
@@ -38,7 +39,11 @@ it('npm run demo starts with no configuration and prints a curl line that return
     })
     const [code] = await once(shell, 'exit')
     expect(code, 'curl must be installed (apt-get install curl)').toBe(0)
-    expect(JSON.parse(answer)).toEqual({ inbox: 'demo', identifier: 'demo-user-42', identifier_hash: expected })
+    expect(JSON.parse(answer)).toEqual({
+      inbox: 'demo',
+      identifier: 'demo-user-42',
+      identifier_hash: expected,
+    })
   } finally {
     child.kill('SIGTERM')
     await once(child, 'exit')

@@ -1,6 +1,12 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { hmacKey, identifierHash, lookupClaim, normaliseIdentifier, verifyIdentifierHash } from '../src/identity.js'
+import {
+  hmacKey,
+  identifierHash,
+  lookupClaim,
+  normaliseIdentifier,
+  verifyIdentifierHash,
+} from '../src/identity.js'
 import { referenceHash, SPEC_VECTOR } from './helpers/reference.js'
 
 describe('identifierHash', () => {
@@ -32,9 +38,13 @@ describe('identifierHash', () => {
 
   it('agrees with the reference for arbitrary secrets and identifiers', () => {
     fc.assert(
-      fc.property(fc.string({ minLength: 1, maxLength: 100, unit: 'grapheme' }), fc.string({ minLength: 1, unit: 'grapheme' }), (secret, identifier) => {
-        expect(identifierHash(hmacKey(secret), identifier)).toBe(referenceHash(secret, identifier))
-      }),
+      fc.property(
+        fc.string({ minLength: 1, maxLength: 100, unit: 'grapheme' }),
+        fc.string({ minLength: 1, unit: 'grapheme' }),
+        (secret, identifier) => {
+          expect(identifierHash(hmacKey(secret), identifier)).toBe(referenceHash(secret, identifier))
+        },
+      ),
       { numRuns: 300 },
     )
   })

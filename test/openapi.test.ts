@@ -20,7 +20,13 @@ describe('openapi.yaml', () => {
   const document = parse(committed)
 
   it('documents every route with its statuses, problem codes and headers', () => {
-    expect(Object.keys(document.paths).sort()).toEqual(['/healthz', '/openapi.yaml', '/readyz', '/v1/identity', '/v1/identity/verify'])
+    expect(Object.keys(document.paths).sort()).toEqual([
+      '/healthz',
+      '/openapi.yaml',
+      '/readyz',
+      '/v1/identity',
+      '/v1/identity/verify',
+    ])
     const identity = document.paths['/v1/identity'].get
     expect(Object.keys(identity.responses).sort()).toEqual(['200', '400', '401', '403', '404', '429', '503'])
     const verify = document.paths['/v1/identity/verify'].post
@@ -28,13 +34,25 @@ describe('openapi.yaml', () => {
     expect(identity.responses['401'].headers['WWW-Authenticate']).toBeDefined()
     expect(identity.responses['429'].headers['Retry-After']).toBeDefined()
     expect(identity.responses['200'].headers['Cache-Control']).toBeDefined()
-    expect(identity.responses['400'].content['application/problem+json'].schema.$ref).toBe('#/components/schemas/Problem')
-    for (const path of Object.values(document.paths) as Record<string, { responses: Record<string, { headers: object }> }>[]) {
+    expect(identity.responses['400'].content['application/problem+json'].schema.$ref).toBe(
+      '#/components/schemas/Problem',
+    )
+    for (const path of Object.values(document.paths) as Record<
+      string,
+      { responses: Record<string, { headers: object }> }
+    >[]) {
       for (const operation of Object.values(path)) {
-        for (const response of Object.values(operation.responses)) expect(response.headers).toHaveProperty('X-Request-Id')
+        for (const response of Object.values(operation.responses))
+          expect(response.headers).toHaveProperty('X-Request-Id')
       }
     }
-    expect(document.components.schemas.Problem.properties.code.enum.sort()).toEqual(Object.keys(PROBLEMS).sort())
-    expect(Object.keys(document.components.securitySchemes).sort()).toEqual(['bearerAuth', 'serviceKey', 'sessionCookie'])
+    expect(document.components.schemas.Problem.properties.code.enum.sort()).toEqual(
+      Object.keys(PROBLEMS).sort(),
+    )
+    expect(Object.keys(document.components.securitySchemes).sort()).toEqual([
+      'bearerAuth',
+      'serviceKey',
+      'sessionCookie',
+    ])
   })
 })

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { identifierHash } from '../src/identity.js'
 import { Problem } from '../src/problems.js'
-import { canonicalInboxName, InboxStore, type InboxSecret } from '../src/secrets.js'
+import { canonicalInboxName, type InboxSecret, InboxStore } from '../src/secrets.js'
 import { referenceHash } from './helpers/reference.js'
 
 const secrets = (...entries: [string, string][]) =>

@@ -30,27 +30,58 @@ const INBOX = { CHATWOOT_INBOX_WEBSITE_SECRET: SPEC_VECTOR.secret }
 
 describe('the built server over HTTP', () => {
   const kinds: [string, () => KeyPair, (key: KeyPair) => Record<string, string>][] = [
-    ['HS256 secret', () => hsKey(40), (key) => ({ JWT_SECRET: (key as KeyPair & { secret: string }).secret })],
+    [
+      'HS256 secret',
+      () => hsKey(40),
+      (key) => ({ JWT_SECRET: (key as KeyPair & { secret: string }).secret }),
+    ],
     ['RSA PEM (RS256)', () => rsaKey(), (key) => ({ JWT_PUBLIC_KEY: key.publicPem })],
     ['EC P-256 PEM (ES256)', () => ecKey('P-256'), (key) => ({ JWT_PUBLIC_KEY: key.publicPem })],
     ['EC P-384 PEM (ES384)', () => ecKey('P-384'), (key) => ({ JWT_PUBLIC_KEY: key.publicPem })],
-    ['Ed25519 PEM (EdDSA)', () => edKey(), (key) => ({ JWT_PUBLIC_KEY_FILE: file(`ed-${Date.now()}.pem`, `${key.publicPem}\n`) })],
+    [
+      'Ed25519 PEM (EdDSA)',
+      () => edKey(),
+      (key) => ({ JWT_PUBLIC_KEY_FILE: file(`ed-${Date.now()}.pem`, `${key.publicPem}\n`) }),
+    ],
   ]
 
   it.each(kinds)('issues the Chatwoot hash for a real token signed with %s', async (_name, makeKey, env) => {
     const key = makeKey()
-    const server = await start({ ...env(key), ...INBOX, JWT_ISSUER: 'https://idp.example', JWT_AUDIENCE: 'web' })
-    const token = await sign(key, { sub: SPEC_VECTOR.identifier }, { issuer: 'https://idp.example', audience: 'web' })
-    const response = await fetch(`${server.url}/v1/identity`, { headers: { authorization: `Bearer ${token}` } })
+    const server = await start({
+      ...env(key),
+      ...INBOX,
+      JWT_ISSUER: 'https://idp.example',
+      JWT_AUDIENCE: 'web',
+    })
+    const token = await sign(
+      key,
+      { sub: SPEC_VECTOR.identifier },
+      { issuer: 'https://idp.example', audience: 'web' },
+    )
+    const response = await fetch(`${server.url}/v1/identity`, {
+      headers: { authorization: `Bearer ${token}` },
+    })
     expect(response.status).toBe(200)
     expect(response.headers.get('cache-control')).toBe('no-store')
-    expect(await response.json()).toEqual({ inbox: 'website', identifier: SPEC_VECTOR.identifier, identifier_hash: SPEC_VECTOR.hash })
+    expect(await response.json()).toEqual({
+      inbox: 'website',
+      identifier: SPEC_VECTOR.identifier,
+      identifier_hash: SPEC_VECTOR.hash,
+    })
 
-    const forged = await sign(makeKey(), { sub: 'someone-else' }, { issuer: 'https://idp.example', audience: 'web' })
-    const refused = await fetch(`${server.url}/v1/identity`, { headers: { authorization: `Bearer ${forged}` } })
+    const forged = await sign(
+      makeKey(),
+      { sub: 'someone-else' },
+      { issuer: 'https://idp.example', audience: 'web' },
+    )
+    const refused = await fetch(`${server.url}/v1/identity`, {
+      headers: { authorization: `Bearer ${forged}` },
+    })
     expect(refused.status).toBe(401)
-    expect(refused.headers.get('www-authenticate')).toBe('Bearer realm="chatwoot-identity", error="invalid_token"')
-    expect((await refused.json()).code).toBe('invalid_signature')
+    expect(refused.headers.get('www-authenticate')).toBe(
+      'Bearer realm="chatwoot-identity", error="invalid_token"',
+    )
+    expect(((await refused.json()) as { code: string }).code).toBe('invalid_signature')
 
     const verified = await fetch(`${server.url}/v1/identity/verify`, {
       method: 'POST',
@@ -62,12 +93,23 @@ describe('the built server over HTTP', () => {
 
   it('merges env inboxes with a secrets file loaded at start, and serves health, readiness and the document', async () => {
     const key = hsKey()
-    const secretsFile = file('secrets.json', JSON.stringify({ inboxes: { 'Acme Shop': { secret: 'shop-secret' } } }))
+    const secretsFile = file(
+      'secrets.json',
+      JSON.stringify({ inboxes: { 'Acme Shop': { secret: 'shop-secret' } } }),
+    )
     const server = await start({ JWT_SECRET: key.secret, ...INBOX, SECRETS_FILE: secretsFile })
     const token = await sign(key, { sub: 'user-1' })
-    const shop = await fetch(`${server.url}/v1/identity?inbox=acme_shop`, { headers: { authorization: `Bearer ${token}` } })
-    expect(await shop.json()).toEqual({ inbox: 'acme_shop', identifier: 'user-1', identifier_hash: referenceHash('shop-secret', 'user-1') })
-    const ambiguous = await fetch(`${server.url}/v1/identity`, { headers: { authorization: `Bearer ${token}` } })
+    const shop = await fetch(`${server.url}/v1/identity?inbox=acme_shop`, {
+      headers: { authorization: `Bearer ${token}` },
+    })
+    expect(await shop.json()).toEqual({
+      inbox: 'acme_shop',
+      identifier: 'user-1',
+      identifier_hash: referenceHash('shop-secret', 'user-1'),
+    })
+    const ambiguous = await fetch(`${server.url}/v1/identity`, {
+      headers: { authorization: `Bearer ${token}` },
+    })
     expect(ambiguous.status).toBe(400)
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200)
     expect(await (await fetch(`${server.url}/readyz`)).json()).toEqual({ status: 'ready' })
@@ -78,27 +120,46 @@ describe('the built server over HTTP', () => {
     const key = hsKey()
     const server = await start({ JWT_SECRET: key.secret, ...INBOX, LOG_REQUESTS: 'true' })
     const token = await sign(key, { sub: 'user-1' })
-    await fetch(`${server.url}/v1/identity`, { headers: { authorization: `Bearer ${token}`, 'x-request-id': 'req-ok-1' } })
+    await fetch(`${server.url}/v1/identity`, {
+      headers: { authorization: `Bearer ${token}`, 'x-request-id': 'req-ok-1' },
+    })
     const expired = await sign(key, { sub: 'user-1' }, { expiresIn: -600 })
-    await fetch(`${server.url}/v1/identity`, { headers: { authorization: `Bearer ${expired}`, 'x-request-id': 'req-bad-1' } })
+    await fetch(`${server.url}/v1/identity`, {
+      headers: { authorization: `Bearer ${expired}`, 'x-request-id': 'req-bad-1' },
+    })
     await new Promise((resolve) => setTimeout(resolve, 200))
-    const logs = server.lines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line))
-    expect(logs.find((l) => l.reqId === 'req-ok-1' && l.msg === 'request')).toMatchObject({ method: 'GET', route: '/v1/identity', status: 200 })
-    expect(logs.find((l) => l.reqId === 'req-bad-1' && l.msg === 'request rejected')).toMatchObject({ code: 'token_expired', status: 401 })
+    const logs: Record<string, unknown>[] = server.lines
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line))
+    expect(logs.find((l) => l.reqId === 'req-ok-1' && l.msg === 'request')).toMatchObject({
+      method: 'GET',
+      route: '/v1/identity',
+      status: 200,
+    })
+    expect(logs.find((l) => l.reqId === 'req-bad-1' && l.msg === 'request rejected')).toMatchObject({
+      code: 'token_expired',
+      status: 401,
+    })
     const all = server.lines.join('\n')
-    for (const secret of [token, expired, key.secret, SPEC_VECTOR.secret, SPEC_VECTOR.hash]) expect(all).not.toContain(secret)
+    for (const secret of [token, expired, key.secret, SPEC_VECTOR.secret, SPEC_VECTOR.hash])
+      expect(all).not.toContain(secret)
   })
 
   it('on SIGTERM: not ready at once, still serving while draining, then exit 0', async () => {
     const key = hsKey()
-    const server = await start({ JWT_SECRET: key.secret, ...INBOX, SHUTDOWN_DRAIN_SECONDS: '1', SHUTDOWN_TIMEOUT_SECONDS: '5' })
+    const server = await start({
+      JWT_SECRET: key.secret,
+      ...INBOX,
+      SHUTDOWN_DRAIN_SECONDS: '1',
+      SHUTDOWN_TIMEOUT_SECONDS: '5',
+    })
     const token = await sign(key, { sub: 'user-1' })
     const began = Date.now()
     server.child.kill('SIGTERM')
     await new Promise((resolve) => setTimeout(resolve, 150))
     const ready = await fetch(`${server.url}/readyz`)
     expect(ready.status).toBe(503)
-    expect((await ready.json()).unmet).toEqual(['shutting_down'])
+    expect(((await ready.json()) as { unmet: string[] }).unmet).toEqual(['shutting_down'])
     const served = await fetch(`${server.url}/v1/identity`, { headers: { authorization: `Bearer ${token}` } })
     expect(served.status).toBe(200)
     const { code } = await server.exited()

@@ -32,7 +32,9 @@ describe('bearerFromHeader', () => {
   })
 
   it('refuses a huge header before matching it', () => {
-    expect(code(() => bearerFromHeader(`Bearer ${'a'.repeat(MAX_TOKEN_LENGTH + 100)}`))).toBe('token_too_large')
+    expect(code(() => bearerFromHeader(`Bearer ${'a'.repeat(MAX_TOKEN_LENGTH + 100)}`))).toBe(
+      'token_too_large',
+    )
   })
 })
 
@@ -49,7 +51,11 @@ describe('verifierOptions', () => {
   }
 
   it('pins algorithms and requires exp', () => {
-    expect(verifierOptions(jwt)).toMatchObject({ algorithms: ['HS256'], requiredClaims: ['exp'], clockTolerance: 30_000 })
+    expect(verifierOptions(jwt)).toMatchObject({
+      algorithms: ['HS256'],
+      requiredClaims: ['exp'],
+      clockTolerance: 30_000,
+    })
     expect(verifierOptions(jwt)).not.toHaveProperty('allowedIss')
   })
 

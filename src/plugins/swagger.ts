@@ -34,7 +34,9 @@ const transform: typeof jsonSchemaTransform = (input) => {
   const schema = out.schema as { response?: Record<string, Record<string, unknown>>; produces?: string[] }
   if (!schema) return out
   // A route without a response schema (the YAML document) still gets its media type and headers.
-  schema.response ??= { 200: { content: { [schema.produces?.[0] ?? 'application/json']: { schema: { type: 'string' } } } } }
+  schema.response ??= {
+    200: { content: { [schema.produces?.[0] ?? 'application/json']: { schema: { type: 'string' } } } },
+  }
   const response = schema.response
   for (const [code, schema] of Object.entries(response)) {
     const status = Number(code)

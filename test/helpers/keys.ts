@@ -46,7 +46,11 @@ export interface TokenOptions {
 
 const now = () => Math.floor(Date.now() / 1000)
 
-export async function sign(key: KeyPair, claims: Record<string, unknown>, options: TokenOptions = {}): Promise<string> {
+export async function sign(
+  key: KeyPair,
+  claims: Record<string, unknown>,
+  options: TokenOptions = {},
+): Promise<string> {
   const jwt = new SignJWT(claims).setProtectedHeader({ alg: options.alg ?? key.alg, ...options.header })
   if (options.expiresIn !== null) jwt.setExpirationTime(now() + (options.expiresIn ?? 300))
   if (options.notBefore !== undefined) jwt.setNotBefore(now() + options.notBefore)

@@ -43,7 +43,10 @@ export async function startServer(env: Record<string, string>, script = SERVER_J
   collect(child, lines)
   const exited = once(child, 'exit')
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not listen in time:\n${lines.join('\n')}`)), 10_000)
+    const timer = setTimeout(
+      () => reject(new Error(`server did not listen in time:\n${lines.join('\n')}`)),
+      10_000,
+    )
     const poll = setInterval(() => {
       for (const line of lines) {
         const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(line)
@@ -60,19 +63,20 @@ export async function startServer(env: Record<string, string>, script = SERVER_J
       reject(new Error(`server exited with ${code} before listening:\n${lines.join('\n')}`))
     })
   })
+  const waitExit = async () => {
+    const [code, signal] = (await exited) as [number | null, NodeJS.Signals | null]
+    started.delete(child)
+    return { code, signal }
+  }
   return {
     url,
     child,
     lines,
-    async stop(signal = 'SIGTERM') {
+    stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal)
-      return this.exited()
+      return waitExit()
     },
-    async exited() {
-      const [code, sig] = (await exited) as [number | null, NodeJS.Signals | null]
-      started.delete(child)
-      return { code, signal: sig }
-    },
+    exited: waitExit,
   }
 }
 

@@ -21,7 +21,11 @@ beforeAll(async () => {
     CHATWOOT_INBOX_WEBSITE_SECRET: SECRETS.website,
     CHATWOOT_INBOX_MOBILE_APP_SECRET: SECRETS.mobile_app,
   })
-  single = await buildApp({ JWT_SECRET: key.secret, CHATWOOT_INBOX_WEBSITE_SECRET: SECRETS.website, IDENTIFIER_CLAIM: 'user.id' })
+  single = await buildApp({
+    JWT_SECRET: key.secret,
+    CHATWOOT_INBOX_WEBSITE_SECRET: SECRETS.website,
+    IDENTIFIER_CLAIM: 'user.id',
+  })
 })
 afterAll(async () => {
   await app.close()
@@ -31,7 +35,8 @@ afterAll(async () => {
 const good = (claims: Record<string, unknown> = { sub: 'user-42' }, options = {}) =>
   sign(key, claims, { issuer: ISSUER, audience: AUDIENCE, ...options })
 
-const get = (url: string, headers: Record<string, string> = {}, target = app) => target.inject({ method: 'GET', url, headers })
+const get = (url: string, headers: Record<string, string> = {}, target = app) =>
+  target.inject({ method: 'GET', url, headers })
 
 function expectProblem(response: LightMyRequestResponse, status: number, code: string) {
   expect(response.statusCode, response.body).toBe(status)
@@ -50,7 +55,11 @@ describe('GET /v1/identity', () => {
   it('answers the identifier from the token and its Chatwoot hash', async () => {
     const response = await get('/v1/identity?inbox=website', { authorization: `Bearer ${await good()}` })
     expect(response.statusCode).toBe(200)
-    expect(response.json()).toEqual({ inbox: 'website', identifier: 'user-42', identifier_hash: referenceHash(SECRETS.website, 'user-42') })
+    expect(response.json()).toEqual({
+      inbox: 'website',
+      identifier: 'user-42',
+      identifier_hash: referenceHash(SECRETS.website, 'user-42'),
+    })
     expect(response.headers['cache-control']).toBe('no-store')
     expect(response.headers['x-request-id']).toBeTruthy()
     expect(response.headers['content-type']).toMatch(/^application\/json/)
@@ -58,18 +67,30 @@ describe('GET /v1/identity', () => {
 
   it('looks the inbox up by canonical name and answers the canonical name', async () => {
     const response = await get('/v1/identity?inbox=Mobile-App', { authorization: `Bearer ${await good()}` })
-    expect(response.json()).toMatchObject({ inbox: 'mobile_app', identifier_hash: referenceHash(SECRETS.mobile_app, 'user-42') })
+    expect(response.json()).toMatchObject({
+      inbox: 'mobile_app',
+      identifier_hash: referenceHash(SECRETS.mobile_app, 'user-42'),
+    })
   })
 
   it('hashes a numeric identifier as its decimal string', async () => {
-    const response = await get('/v1/identity?inbox=website', { authorization: `Bearer ${await good({ sub: 1234567 })}` })
-    expect(response.json()).toMatchObject({ identifier: '1234567', identifier_hash: referenceHash(SECRETS.website, '1234567') })
+    const response = await get('/v1/identity?inbox=website', {
+      authorization: `Bearer ${await good({ sub: 1234567 })}`,
+    })
+    expect(response.json()).toMatchObject({
+      identifier: '1234567',
+      identifier_hash: referenceHash(SECRETS.website, '1234567'),
+    })
   })
 
   it('reads a dotted claim path and takes the only inbox when none is named', async () => {
     const token = await sign(key, { sub: 'ignored', user: { id: 'nested-7' } })
     const response = await get('/v1/identity?cachebuster=123', { authorization: `Bearer ${token}` }, single)
-    expect(response.json()).toEqual({ inbox: 'website', identifier: 'nested-7', identifier_hash: referenceHash(SECRETS.website, 'nested-7') })
+    expect(response.json()).toEqual({
+      inbox: 'website',
+      identifier: 'nested-7',
+      identifier_hash: referenceHash(SECRETS.website, 'nested-7'),
+    })
   })
 
   it('takes the token from the cookie when there is no Authorization header', async () => {
@@ -78,7 +99,10 @@ describe('GET /v1/identity', () => {
   })
 
   it('lets the Authorization header alone count when both are present', async () => {
-    const response = await get('/v1/identity?inbox=website', { authorization: 'Bearer not.a.token', cookie: `session=${await good()}` })
+    const response = await get('/v1/identity?inbox=website', {
+      authorization: 'Bearer not.a.token',
+      cookie: `session=${await good()}`,
+    })
     expectProblem(response, 401, 'token_malformed')
   })
 
@@ -102,19 +126,65 @@ describe('GET /v1/identity', () => {
       ['malformed', async () => 'Bearer abc', 'token_malformed'],
       ['another scheme', async () => 'Basic dXNlcjpwYXNz', 'invalid_authorization'],
       ['empty bearer', async () => 'Bearer ', 'invalid_authorization'],
-      ['bad signature', async () => `Bearer ${await sign(hsKey(), { sub: 'u' }, { issuer: ISSUER, audience: AUDIENCE })}`, 'invalid_signature'],
+      [
+        'bad signature',
+        async () => `Bearer ${await sign(hsKey(), { sub: 'u' }, { issuer: ISSUER, audience: AUDIENCE })}`,
+        'invalid_signature',
+      ],
       ['expired', async () => `Bearer ${await good({ sub: 'u' }, { expiresIn: -3600 })}`, 'token_expired'],
       ['no exp', async () => `Bearer ${await good({ sub: 'u' }, { expiresIn: null })}`, 'claim_missing'],
-      ['not yet valid', async () => `Bearer ${await good({ sub: 'u' }, { notBefore: 3600 })}`, 'token_not_yet_valid'],
-      ['issued in the future', async () => `Bearer ${await good({ sub: 'u' }, { issuedAt: Math.floor(Date.now() / 1000) + 3600 })}`, 'token_not_yet_valid'],
-      ['wrong issuer', async () => `Bearer ${await good({ sub: 'u' }, { issuer: 'https://evil.example' })}`, 'invalid_issuer'],
-      ['missing issuer', async () => `Bearer ${await sign(key, { sub: 'u' }, { audience: AUDIENCE })}`, 'claim_missing'],
-      ['wrong audience', async () => `Bearer ${await good({ sub: 'u' }, { audience: 'other-app' })}`, 'invalid_audience'],
-      ['missing audience', async () => `Bearer ${await sign(key, { sub: 'u' }, { issuer: ISSUER })}`, 'claim_missing'],
-      ['algorithm not allowed (HS512)', async () => `Bearer ${await good({ sub: 'u' }, { alg: 'HS512' })}`, 'algorithm_not_allowed'],
-      ['algorithm not allowed (RS256)', async () => `Bearer ${await sign(rsaKey(), { sub: 'u' }, { issuer: ISSUER, audience: AUDIENCE })}`, 'algorithm_not_allowed'],
-      ['alg none, unsigned', async () => `Bearer ${rawToken({ alg: 'none' }, { sub: 'u', exp: 9999999999, iss: ISSUER, aud: AUDIENCE })}`, 'invalid_signature'],
-      ['alg none, with a signature', async () => `Bearer ${rawToken({ alg: 'none' }, { sub: 'u', exp: 9999999999, iss: ISSUER, aud: AUDIENCE }, 'c2ln')}`, 'algorithm_not_allowed'],
+      [
+        'not yet valid',
+        async () => `Bearer ${await good({ sub: 'u' }, { notBefore: 3600 })}`,
+        'token_not_yet_valid',
+      ],
+      [
+        'issued in the future',
+        async () => `Bearer ${await good({ sub: 'u' }, { issuedAt: Math.floor(Date.now() / 1000) + 3600 })}`,
+        'token_not_yet_valid',
+      ],
+      [
+        'wrong issuer',
+        async () => `Bearer ${await good({ sub: 'u' }, { issuer: 'https://evil.example' })}`,
+        'invalid_issuer',
+      ],
+      [
+        'missing issuer',
+        async () => `Bearer ${await sign(key, { sub: 'u' }, { audience: AUDIENCE })}`,
+        'claim_missing',
+      ],
+      [
+        'wrong audience',
+        async () => `Bearer ${await good({ sub: 'u' }, { audience: 'other-app' })}`,
+        'invalid_audience',
+      ],
+      [
+        'missing audience',
+        async () => `Bearer ${await sign(key, { sub: 'u' }, { issuer: ISSUER })}`,
+        'claim_missing',
+      ],
+      [
+        'algorithm not allowed (HS512)',
+        async () => `Bearer ${await good({ sub: 'u' }, { alg: 'HS512' })}`,
+        'algorithm_not_allowed',
+      ],
+      [
+        'algorithm not allowed (RS256)',
+        async () => `Bearer ${await sign(rsaKey(), { sub: 'u' }, { issuer: ISSUER, audience: AUDIENCE })}`,
+        'algorithm_not_allowed',
+      ],
+      [
+        'alg none, unsigned',
+        async () =>
+          `Bearer ${rawToken({ alg: 'none' }, { sub: 'u', exp: 9999999999, iss: ISSUER, aud: AUDIENCE })}`,
+        'invalid_signature',
+      ],
+      [
+        'alg none, with a signature',
+        async () =>
+          `Bearer ${rawToken({ alg: 'none' }, { sub: 'u', exp: 9999999999, iss: ISSUER, aud: AUDIENCE }, 'c2ln')}`,
+        'algorithm_not_allowed',
+      ],
       ['too large', async () => `Bearer ${'a'.repeat(9000)}.b.c`, 'token_too_large'],
     ]
 
@@ -148,7 +218,11 @@ describe('GET /v1/identity', () => {
       ['an object', { sub: { id: 1 } }, 'identifier_invalid'],
       ['an array', { sub: ['a'] }, 'identifier_invalid'],
     ])('%s', async (_name, claims, code) => {
-      expectProblem(await get('/v1/identity?inbox=website', { authorization: `Bearer ${await good(claims)}` }), 403, code)
+      expectProblem(
+        await get('/v1/identity?inbox=website', { authorization: `Bearer ${await good(claims)}` }),
+        403,
+        code,
+      )
     })
   })
 

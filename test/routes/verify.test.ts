@@ -18,7 +18,10 @@ beforeAll(async () => {
 })
 afterAll(() => app.close())
 
-const verify = (body: unknown, headers: Record<string, string> = { authorization: `Bearer ${SERVICE_KEY}` }) =>
+const verify = (
+  body: unknown,
+  headers: Record<string, string> = { authorization: `Bearer ${SERVICE_KEY}` },
+) =>
   app.inject({
     method: 'POST',
     url: '/v1/identity/verify',
@@ -52,8 +55,12 @@ describe('POST /v1/identity/verify', () => {
 
   it('takes a safe integer identifier as its decimal string', async () => {
     const hash = referenceHash('shop-secret', '42')
-    expect((await verify({ inbox: 'shop', identifier: 42, identifier_hash: hash })).json()).toEqual({ valid: true })
-    expect((await verify({ inbox: 'shop', identifier: '42', identifier_hash: hash })).json()).toEqual({ valid: true })
+    expect((await verify({ inbox: 'shop', identifier: 42, identifier_hash: hash })).json()).toEqual({
+      valid: true,
+    })
+    expect((await verify({ inbox: 'shop', identifier: '42', identifier_hash: hash })).json()).toEqual({
+      valid: true,
+    })
   })
 
   it.each([
@@ -70,13 +77,22 @@ describe('POST /v1/identity/verify', () => {
 
   it('401 with neither a service key nor a valid token, before the body is looked at', async () => {
     expectProblem(await verify(vector, {}), 401, 'missing_token')
-    expectProblem(await verify(vector, { authorization: 'Bearer svc_0123456789abcdefghijklmnopqrstuX' }), 401, 'token_malformed')
+    expectProblem(
+      await verify(vector, { authorization: 'Bearer svc_0123456789abcdefghijklmnopqrstuX' }),
+      401,
+      'token_malformed',
+    )
     expectProblem(await verify('{not json', {}), 401, 'missing_token')
     expectProblem(await verify({ inbox: 'nope' }, {}), 401, 'missing_token')
   })
 
   it('does not take a service key from the cookie', async () => {
-    const app2 = await buildApp({ JWT_SECRET: key.secret, CHATWOOT_INBOX_WEBSITE_SECRET: 's', JWT_COOKIE: 'session', VERIFY_API_KEYS: SERVICE_KEY })
+    const app2 = await buildApp({
+      JWT_SECRET: key.secret,
+      CHATWOOT_INBOX_WEBSITE_SECRET: 's',
+      JWT_COOKIE: 'session',
+      VERIFY_API_KEYS: SERVICE_KEY,
+    })
     const response = await app2.inject({
       method: 'POST',
       url: '/v1/identity/verify',
@@ -100,10 +116,18 @@ describe('POST /v1/identity/verify', () => {
     ['a numeric hash', { ...vector, identifier_hash: 123 }, 'invalid_request'],
     ['a malformed inbox', { ...vector, inbox: 'web site' }, 'invalid_inbox'],
     ['a numeric inbox', { ...vector, inbox: 7 }, 'invalid_inbox'],
-    ['no inbox while several are configured', { identifier: 'u', identifier_hash: SPEC_VECTOR.hash }, 'inbox_required'],
+    [
+      'no inbox while several are configured',
+      { identifier: 'u', identifier_hash: SPEC_VECTOR.hash },
+      'inbox_required',
+    ],
     ['a JSON array', [vector], 'invalid_request'],
     ['JSON null', 'null', 'invalid_request'],
-    ['a prototype-poisoning body', '{"__proto__": {"x": 1}, "identifier": "u", "identifier_hash": "x"}', 'invalid_json'],
+    [
+      'a prototype-poisoning body',
+      '{"__proto__": {"x": 1}, "identifier": "u", "identifier_hash": "x"}',
+      'invalid_json',
+    ],
   ])('400 for %s', async (_name, body, code) => {
     expectProblem(await verify(body), 400, code)
   })
@@ -113,8 +137,19 @@ describe('POST /v1/identity/verify', () => {
   })
 
   it('400 for a body that is not application/json', async () => {
-    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
-      expectProblem(await verify(JSON.stringify(vector), { authorization: `Bearer ${SERVICE_KEY}`, 'content-type': type }), 400, 'unsupported_media_type')
+    for (const type of [
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+    ]) {
+      expectProblem(
+        await verify(JSON.stringify(vector), {
+          authorization: `Bearer ${SERVICE_KEY}`,
+          'content-type': type,
+        }),
+        400,
+        'unsupported_media_type',
+      )
     }
   })
 
