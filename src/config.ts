@@ -53,8 +53,7 @@ export interface Config {
   readonly envInboxes: ReadonlyMap<string, InboxSecret>
   /** SECRETS_FILE, with the set it held at start. */
   readonly secretsFile:
-    | { readonly path: string; readonly inboxes: ReadonlyMap<string, InboxSecret> }
-    | undefined
+    { readonly path: string; readonly inboxes: ReadonlyMap<string, InboxSecret> } | undefined
   readonly verifyApiKeys: readonly string[]
   readonly shutdown: { readonly drainSeconds: number; readonly timeoutSeconds: number }
   readonly bodyLimit: number

@@ -25,8 +25,7 @@ export function lookupClaim(claims: Claims, claim: string): unknown {
 }
 
 export type IdentifierResult =
-  | { ok: true; identifier: string }
-  | { ok: false; reason: 'missing' | 'invalid'; detail: string }
+  { ok: true; identifier: string } | { ok: false; reason: 'missing' | 'invalid'; detail: string }
 
 /**
  * Chatwoot hashes `identifier.to_s`: a safe integer becomes its decimal string, a string is used
