@@ -11,6 +11,7 @@ import cookie from './plugins/cookie.js'
 import errors from './plugins/errors.js'
 import inboxes from './plugins/inboxes.js'
 import jwt from './plugins/jwt.js'
+import metrics from './plugins/metrics.js'
 import readiness from './plugins/readiness.js'
 import swagger from './plugins/swagger.js'
 import { genReqId } from './request-id.js'
@@ -65,8 +66,10 @@ async function app(fastify: FastifyInstance, { config }: { config: Config }) {
   })
 
   await fastify.register(readiness)
-  await fastify.register(errors)
+  // Before any route, so that every route is in the document.
   await fastify.register(swagger, { version: VERSION })
+  await fastify.register(metrics, { config })
+  await fastify.register(errors)
   await fastify.register(cookie)
   await fastify.register(jwt, { config })
   await fastify.register(auth, { config })

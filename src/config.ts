@@ -57,6 +57,8 @@ export interface Config {
   readonly verifyApiKeys: readonly string[]
   readonly shutdown: { readonly drainSeconds: number; readonly timeoutSeconds: number }
   readonly bodyLimit: number
+  /** Serve /metrics on this port only (not on the public listener). */
+  readonly metricsPort: number | undefined
 }
 
 /** The variables that may carry a secret, and so may be given as `<NAME>_FILE` instead. */
@@ -137,6 +139,12 @@ const PlainSchema = z.object({
   JWKS_COOLDOWN_SECONDS: seconds(30, 0),
   JWKS_TIMEOUT_SECONDS: seconds(5, 0.1, 120),
   JWKS_MAX_STALE_SECONDS: seconds(86_400, 0),
+  METRICS_PORT: z
+    .string()
+    .regex(/^\d+$/, 'must be a port number')
+    .transform(Number)
+    .pipe(z.number().max(65535, 'must be at most 65535'))
+    .optional(),
   SHUTDOWN_DRAIN_SECONDS: seconds(2, 0, 3600),
   SHUTDOWN_TIMEOUT_SECONDS: seconds(8, 0.5, 3600),
 })
@@ -212,6 +220,9 @@ export function loadConfig(env: Env = process.env): Config {
     }
   })
 
+  if (plain.METRICS_PORT !== undefined && plain.METRICS_PORT !== 0 && plain.METRICS_PORT === plain.PORT) {
+    throw new ConfigError('METRICS_PORT', 'must differ from PORT')
+  }
   if (plain.SHUTDOWN_DRAIN_SECONDS >= plain.SHUTDOWN_TIMEOUT_SECONDS) {
     throw new ConfigError('SHUTDOWN_DRAIN_SECONDS', 'must be shorter than SHUTDOWN_TIMEOUT_SECONDS')
   }
@@ -241,6 +252,7 @@ export function loadConfig(env: Env = process.env): Config {
     verifyApiKeys,
     shutdown: { drainSeconds: plain.SHUTDOWN_DRAIN_SECONDS, timeoutSeconds: plain.SHUTDOWN_TIMEOUT_SECONDS },
     bodyLimit: 16 * 1024,
+    metricsPort: plain.METRICS_PORT,
   })
 }
 

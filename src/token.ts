@@ -25,6 +25,27 @@ export function bearerFromHeader(header: string): string {
   return match[1] as string
 }
 
+/**
+ * The protected header of a compact JWS, decoded only to pick a key (kid, alg); the verifier checks
+ * the whole token again. Anything that is not three segments with a JSON object header is malformed.
+ */
+export function tokenHeader(token: string): { kid?: unknown; alg?: unknown } {
+  const dot = token.indexOf('.')
+  if (dot <= 0 || token.indexOf('.', dot + 1) < 0 || token.split('.').length !== 3) {
+    throw new Problem('token_malformed', 'The token is not a compact JWS (three segments)')
+  }
+  let header: unknown
+  try {
+    header = JSON.parse(Buffer.from(token.slice(0, dot), 'base64url').toString('utf8'))
+  } catch {
+    throw new Problem('token_malformed', 'The token header is not JSON')
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) {
+    throw new Problem('token_malformed', 'The token header is not a JSON object')
+  }
+  return header
+}
+
 /** Options for fast-jwt's verifier: algorithms pinned, `exp` required, `iss`/`aud` required when configured. */
 export function verifierOptions(jwt: Config['jwt']) {
   const requiredClaims = ['exp']
@@ -47,6 +68,8 @@ const CLAIM_IN_MESSAGE = /(?:The|of) (\w+) claim/
 /** A verifier error as a Problem with a stable code; the library's own message stays in logs only. */
 export function tokenProblem(error: unknown): Problem {
   if (error instanceof Problem) return error
+  const original = (error as { originalError?: unknown } | null)?.originalError
+  if (original instanceof Problem) return original
   const code = (error as { code?: string } | null)?.code
   const message = error instanceof Error ? error.message : ''
   const claim = CLAIM_IN_MESSAGE.exec(message)?.[1]

@@ -22,6 +22,7 @@ describe('openapi.yaml', () => {
   it('documents every route with its statuses, problem codes and headers', () => {
     expect(Object.keys(document.paths).sort()).toEqual([
       '/healthz',
+      '/metrics',
       '/openapi.yaml',
       '/readyz',
       '/v1/identity',

@@ -63,14 +63,16 @@ export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply
 async function errorsPlugin(fastify: FastifyInstance) {
   fastify.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const problem = toProblem(error)
+    fastify.metrics.rejections.inc({ code: problem.code })
     if (problem.statusCode >= 500) request.log.error({ err: error, code: problem.code }, 'request failed')
     else request.log.info({ code: problem.code, status: problem.statusCode }, 'request rejected')
     return sendProblem(reply, problem)
   })
   fastify.setNotFoundHandler((request, reply) => {
+    fastify.metrics.rejections.inc({ code: 'not_found' })
     request.log.info({ code: 'not_found', status: 404 }, 'request rejected')
     return sendProblem(reply, new Problem('not_found', 'No such route'))
   })
 }
 
-export default fp(errorsPlugin, { name: 'errors' })
+export default fp(errorsPlugin, { name: 'errors', dependencies: ['metrics'] })

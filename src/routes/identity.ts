@@ -75,6 +75,7 @@ const identityRoutes: FastifyPluginAsyncZod<{ config: Config }> = async (fastify
         )
       }
       const inbox = fastify.inboxes.resolve(request.query.inbox)
+      fastify.metrics.hashesIssued.inc({ inbox: inbox.name })
       return {
         inbox: inbox.name,
         identifier: result.identifier,
@@ -116,7 +117,9 @@ const identityRoutes: FastifyPluginAsyncZod<{ config: Config }> = async (fastify
       const result = normaliseIdentifier(identifier)
       if (!result.ok) throw new Problem('invalid_request', `identifier ${result.detail}`)
       const inbox = fastify.inboxes.resolve(name)
-      return { valid: verifyIdentifierHash(inbox.key, result.identifier, identifier_hash) }
+      const valid = verifyIdentifierHash(inbox.key, result.identifier, identifier_hash)
+      fastify.metrics.verifications.inc({ result: valid ? 'valid' : 'invalid' })
+      return { valid }
     },
   )
 }
