@@ -60,12 +60,15 @@ async function app(fastify: FastifyInstance, { config }: { config: Config }) {
   // Only JSON bodies are accepted; other types get a clear 400 instead of a string parsed as text.
   fastify.removeContentTypeParser('text/plain')
 
+  await fastify.register(readiness)
+  const { readiness: state } = fastify
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id)
+    // While draining, move keep-alive clients to new connections (another replica) one by one.
+    if (state.shuttingDown) reply.header('connection', 'close')
     done()
   })
 
-  await fastify.register(readiness)
   // Before any route, so that every route is in the document.
   await fastify.register(swagger, { version: VERSION })
   await fastify.register(metrics, { config })

@@ -34,7 +34,11 @@ closeWithGrace(
     logger.info({ signal, drainSeconds: config.shutdown.drainSeconds }, 'shutting down')
     fastify.readiness.startShutdown()
     if (!err) await sleep(config.shutdown.drainSeconds * 1000)
+    // Requests still running when close() starts leave keep-alive sockets behind as they finish:
+    // close those as they turn idle instead of waiting for the keep-alive timeout.
+    const sweep = setInterval(() => fastify.server.closeIdleConnections(), 100)
     await fastify.close()
+    clearInterval(sweep)
     logger.info('stopped')
     logger.flush()
   },
