@@ -293,8 +293,11 @@ export class KeySet {
         )
       const next = new Map(keys.map((key) => [key.kid, key]))
       if (next.size !== keys.length) throw new JwksFetchError('invalid', 'duplicate kid')
-      if (!sameKeys(this.#keys, next)) this.generation++
-      this.#keys = next
+      // Unchanged keys keep their objects, so per-key verifiers and verified tokens stay valid.
+      if (!sameKeys(this.#keys, next)) {
+        this.generation++
+        this.#keys = next
+      }
       this.#lastSuccess = this.#options.now()
       this.#events.fetched?.('ok', skipped.length ? `skipped ${skipped.join('; ')}` : '', keys.length)
     } catch (error) {

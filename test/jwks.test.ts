@@ -65,8 +65,10 @@ describe('JWKS', () => {
     await jwks.publish(oldKey)
     const server = await start()
     await ready(server)
-    const before = await identity(server, await token(oldKey))
+    const oldToken = await token(oldKey)
+    const before = await identity(server, oldToken)
     expect(before.status).toBe(200)
+    expect((await identity(server, oldToken)).status).toBe(200) // now a verified-token cache hit
     expect(await before.json()).toEqual({
       inbox: 'website',
       identifier: 'user-1',
@@ -77,8 +79,8 @@ describe('JWKS', () => {
     const after = await identity(server, await token(newKey, 'user-2'))
     expect(after.status).toBe(200)
     expect(((await after.json()) as { identifier: string }).identifier).toBe('user-2')
-    // The old key left the set with that refetch: its tokens no longer pass.
-    const old = await identity(server, await token(oldKey))
+    // The old key left the set with that refetch: its tokens no longer pass, cached or not.
+    const old = await identity(server, oldToken)
     expect(old.status).toBe(401)
     expect(await code(old)).toBe('unknown_key')
   })
@@ -113,6 +115,23 @@ describe('JWKS', () => {
     )
     expect(noKid.status).toBe(401)
     expect(await code(noKid)).toBe('unknown_key')
+  })
+
+  it('a cached token stops passing at its exp', async () => {
+    await jwks.publish(rsaA)
+    const server = await start({ JWT_CLOCK_TOLERANCE_SECONDS: '0' })
+    await ready(server)
+    const shortLived = await sign(
+      rsaA,
+      { sub: 'u' },
+      { issuer: ISSUER, audience: AUDIENCE, expiresIn: 2, header: { kid: rsaA.kid } },
+    )
+    expect((await identity(server, shortLived)).status).toBe(200)
+    expect((await identity(server, shortLived)).status).toBe(200)
+    await new Promise((resolve) => setTimeout(resolve, 3100))
+    const late = await identity(server, shortLived)
+    expect(late.status).toBe(401)
+    expect(await code(late)).toBe('token_expired')
   })
 
   it('pins each key to its algorithm: a token claiming another algorithm for that kid is refused', async () => {

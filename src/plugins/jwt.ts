@@ -6,6 +6,7 @@ import type { Config } from '../config.js'
 import type { Claims } from '../identity.js'
 import { KeySet, type VerificationKey } from '../jwks.js'
 import { Problem } from '../problems.js'
+import { VerifiedTokenCache } from '../token-cache.js'
 import { MAX_TOKEN_LENGTH, tokenHeader, tokenProblem, verifierOptions } from '../token.js'
 
 declare module 'fastify' {
@@ -18,6 +19,9 @@ declare module 'fastify' {
 }
 
 type Verify = (token: string) => Claims
+
+/** Verified tokens remembered (see VerifiedTokenCache): about a session per user for 10,000 users. */
+export const VERIFIED_TOKEN_CACHE_ENTRIES = 10_000
 
 /** Session JWT verification. Verifiers are built once (per key for JWKS), never per request. */
 async function jwtPlugin(fastify: FastifyInstance, { config }: { config: Config }) {
@@ -50,14 +54,27 @@ async function jwtPlugin(fastify: FastifyInstance, { config }: { config: Config 
     verify = (token) => fastify.jwt.verify<Claims>(token)
   }
 
-  const checked = (claims: Claims) => {
+  // With JWKS, entries belong to one key-set generation and stale keys are refused before any hit.
+  const cache = new VerifiedTokenCache(VERIFIED_TOKEN_CACHE_ENTRIES, toleranceMs)
+  const { keySet } = fastify
+  const generation = () => keySet?.generation ?? 0
+
+  const checked = (token: string, claims: Claims) => {
     checkIssuedAt(claims, toleranceMs)
+    cache.set(token, claims, Date.now(), generation())
     return claims
   }
 
   fastify.decorate('verifySessionToken', (token: string): Claims | Promise<Claims> => {
-    if (token.length > MAX_TOKEN_LENGTH)
+    if (token.length > MAX_TOKEN_LENGTH) {
       throw new Problem('token_too_large', `Tokens are limited to ${MAX_TOKEN_LENGTH} characters`)
+    }
+    const hit = cache.get(token, Date.now(), generation())
+    if (hit !== undefined) {
+      if (keySet && !keySet.usable())
+        throw new Problem('not_ready', 'The identity provider keys are not available')
+      return hit
+    }
     let result: Claims | Promise<Claims>
     try {
       result = verify(token)
@@ -65,11 +82,14 @@ async function jwtPlugin(fastify: FastifyInstance, { config }: { config: Config 
       throw tokenProblem(error)
     }
     if (result instanceof Promise) {
-      return result.then(checked, (error) => {
-        throw tokenProblem(error)
-      })
+      return result.then(
+        (claims) => checked(token, claims),
+        (error) => {
+          throw tokenProblem(error)
+        },
+      )
     }
-    return checked(result)
+    return checked(token, result)
   })
 }
 

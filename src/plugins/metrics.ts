@@ -18,11 +18,17 @@ async function metricsPlugin(fastify: FastifyInstance, { config }: { config: Con
   const metrics = createMetrics()
   fastify.decorate('metrics', metrics)
 
+  // Children cached per label set: prom-client would otherwise hash the labels on every request.
+  const children = new Map<string, { observe(value: number): void }>()
   fastify.addHook('onResponse', (request, reply, done) => {
-    metrics.requestDuration.observe(
-      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode },
-      reply.elapsedTime / 1000,
-    )
+    const route = request.routeOptions.url ?? 'unmatched'
+    const key = `${request.method} ${route} ${reply.statusCode}`
+    let child = children.get(key)
+    if (!child) {
+      child = metrics.requestDuration.labels(request.method, route, String(reply.statusCode))
+      children.set(key, child)
+    }
+    child.observe(reply.elapsedTime / 1000)
     done()
   })
 

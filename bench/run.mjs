@@ -1,0 +1,318 @@
+// `npm run bench`: the built service against a bare Fastify hello-world (the floor), in turns, on this
+// machine, in one run. Reports ratios and medians (never a single absolute time): the machines are shared.
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
+import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto'
+import { once } from 'node:events'
+import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import { cpus, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import autocannon from 'autocannon'
+import { exportJWK, SignJWT } from 'jose'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const PAIRS = Number(process.env.BENCH_PAIRS ?? 5)
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32)
+const USERS = 10_000
+const work = mkdtempSync(join(tmpdir(), 'bench-'))
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100
+
+ensureWrk()
+
+// ---------------------------------------------------------------- processes
+
+async function startProcess(script, env) {
+  const out = openSync('/dev/null', 'w')
+  const child = spawn(process.execPath, [script], {
+    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', out],
+  })
+  closeSync(out)
+  let buffer = ''
+  const port = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${script} did not start: ${buffer}`)), 15_000)
+    child.stdout.setEncoding('utf8').on('data', (chunk) => {
+      buffer += chunk
+      const match = /listening (\d+)|Server listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(buffer)
+      if (match) {
+        clearTimeout(timer)
+        resolve(Number(match[1] ?? match[2]))
+        buffer = ''
+      }
+    })
+    child.once('exit', (code) => reject(new Error(`${script} exited ${code}: ${buffer}`)))
+  })
+  // Keep reading (and dropping) its output so logging costs what it costs in production, not a blocked pipe.
+  child.stdout.removeAllListeners('data').resume()
+  return { child, url: `http://127.0.0.1:${port}` }
+}
+
+async function stopProcess({ child }) {
+  if (child.exitCode !== null) return
+  child.kill('SIGTERM')
+  await once(child, 'exit')
+}
+
+function cpuTicks(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  return Number(fields[11]) + Number(fields[12]) // utime + stime
+}
+
+function peakRssMb(pid) {
+  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return match ? Number(match[1]) / 1024 : Number.NaN
+}
+
+async function waitReady(url) {
+  for (;;) {
+    try {
+      if ((await fetch(`${url}/readyz`)).status === 200) return
+    } catch {}
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+}
+
+// ---------------------------------------------------------------- load
+
+function wrk(target, requestsFile, seconds) {
+  const started = cpuTicks(target.child.pid)
+  const result = spawnSync(
+    'wrk',
+    ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '-s', join(root, 'bench/tokens.lua'), target.url],
+    { env: { ...process.env, BENCH_REQUESTS: requestsFile ?? '' }, encoding: 'utf8' },
+  )
+  const cpu = cpuTicks(target.child.pid) - started
+  const line = /RESULT (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)/.exec(result.stdout)
+  if (!line) throw new Error(`wrk failed: ${result.stdout}${result.stderr}`)
+  const [requests, socketErrors, statusErrors, durationUs] = line.slice(1).map(Number)
+  return {
+    rps: requests / (durationUs / 1e6),
+    requests,
+    errors: socketErrors + statusErrors,
+    cpuUsPerRequest: ((cpu / CLK_TCK) * 1e6) / requests,
+  }
+}
+
+async function latencyAtRate(target, requests, rate) {
+  const result = await autocannon({
+    url: target.url,
+    connections: 16,
+    overallRate: Math.max(1, Math.round(rate)),
+    duration: SECONDS,
+    requests: requests.map(({ method, path, auth, body }) => ({
+      method,
+      path,
+      headers: {
+        ...(auth ? { authorization: auth } : {}),
+        ...(body ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(body ? { body } : {}),
+    })),
+  })
+  return { p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx }
+}
+
+// ---------------------------------------------------------------- fixtures
+
+const jwtSecret = randomBytes(32).toString('base64url')
+const inboxSecret = randomBytes(18).toString('base64url')
+const serviceKey = `svc_${randomBytes(24).toString('base64url')}`
+const now = Math.floor(Date.now() / 1000)
+
+async function hsTokens() {
+  const key = new TextEncoder().encode(jwtSecret)
+  return Promise.all(
+    Array.from({ length: USERS }, (_, i) =>
+      new SignJWT({ sub: `user-${i}` })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setIssuedAt(now)
+        .setExpirationTime(now + 7200)
+        .sign(key),
+    ),
+  )
+}
+
+async function rsSetup() {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  const jwk = { ...(await exportJWK(createPublicKey(publicKey))), kid: 'bench', alg: 'RS256', use: 'sig' }
+  const server = createServer((_req, res) =>
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })),
+  )
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const tokens = await Promise.all(
+    Array.from({ length: USERS }, (_, i) =>
+      new SignJWT({ sub: `user-${i}` })
+        .setProtectedHeader({ alg: 'RS256', kid: 'bench' })
+        .setIssuer('https://idp.bench')
+        .setAudience('bench')
+        .setIssuedAt(now)
+        .setExpirationTime(now + 7200)
+        .sign(privateKey),
+    ),
+  )
+  return { server, url: `http://127.0.0.1:${server.address().port}/jwks.json`, tokens }
+}
+
+function requestsFile(name, requests) {
+  const path = join(work, `${name}.tsv`)
+  writeFileSync(path, requests.map((r) => [r.method, r.path, r.auth, r.body ?? ''].join('\t')).join('\n'))
+  return path
+}
+
+// ---------------------------------------------------------------- scenarios
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}
+
+async function runScenario(name, floor, env, requests) {
+  const file = requestsFile(name.replace(/\W+/g, '-'), requests)
+  const service = await startProcess(join(root, 'dist/server.js'), env)
+  await waitReady(service.url)
+  wrk(floor, null, 2) // warm-up, both
+  wrk(service, file, 2)
+  const pairs = []
+  for (let i = 0; i < PAIRS; i++) {
+    const a = wrk(floor, null, SECONDS)
+    const b = wrk(service, file, SECONDS)
+    pairs.push({ floor: a, service: b, ratio: b.rps / a.rps })
+    process.stderr.write(
+      `  ${name} pair ${i + 1}: floor ${a.rps.toFixed(0)}/s, service ${b.rps.toFixed(0)}/s, ratio ${(b.rps / a.rps).toFixed(3)}\n`,
+    )
+  }
+  const floorMedian = median(pairs.map((p) => p.floor.rps))
+  const latency = await latencyAtRate(service, requests, floorMedian / 2)
+  const result = {
+    scenario: name,
+    ratio: median(pairs.map((p) => p.ratio)),
+    serviceRps: {
+      median: median(pairs.map((p) => p.service.rps)),
+      min: Math.min(...pairs.map((p) => p.service.rps)),
+      max: Math.max(...pairs.map((p) => p.service.rps)),
+    },
+    floorRps: {
+      median: floorMedian,
+      min: Math.min(...pairs.map((p) => p.floor.rps)),
+      max: Math.max(...pairs.map((p) => p.floor.rps)),
+    },
+    cpuUsPerRequest: {
+      service: median(pairs.map((p) => p.service.cpuUsPerRequest)),
+      floor: median(pairs.map((p) => p.floor.cpuUsPerRequest)),
+    },
+    latencyAtHalfFloorMs: { rate: Math.round(floorMedian / 2), p50: latency.p50, p99: latency.p99 },
+    peakRssMb: peakRssMb(service.child.pid),
+    errors: pairs.reduce((sum, p) => sum + p.service.errors, 0) + latency.errors,
+    pairs: pairs.map((p) => ({ floorRps: p.floor.rps, serviceRps: p.service.rps, ratio: p.ratio })),
+  }
+  await stopProcess(service)
+  return result
+}
+
+async function startToReady(env, runs = 5) {
+  const times = []
+  for (let i = 0; i < runs; i++) {
+    const started = performance.now()
+    const service = await startProcess(join(root, 'dist/server.js'), env)
+    await waitReady(service.url)
+    times.push(performance.now() - started)
+    await stopProcess(service)
+  }
+  return { medianMs: median(times), minMs: Math.min(...times), maxMs: Math.max(...times) }
+}
+
+function ensureWrk() {
+  if (spawnSync('wrk', ['--version']).error === undefined) return
+  if (process.getuid?.() !== 0) throw new Error('wrk is missing: apt-get install wrk (as root)')
+  process.stderr.write('bench: installing wrk from Debian\n')
+  execFileSync(
+    'sh',
+    ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk'],
+    { stdio: 'inherit' },
+  )
+}
+
+// ---------------------------------------------------------------- main
+
+const only = process.env.BENCH_ONLY?.split(',')
+const want = (name) => !only || only.some((o) => name.includes(o))
+const hsEnv = {
+  JWT_SECRET: jwtSecret,
+  CHATWOOT_INBOX_WEBSITE_SECRET: inboxSecret,
+  VERIFY_API_KEYS: serviceKey,
+}
+const floor = await startProcess(join(root, 'bench/floor.mjs'), {})
+const results = []
+try {
+  const tokens = await hsTokens()
+  const identity = tokens.map((t) => ({ method: 'GET', path: '/v1/identity', auth: `Bearer ${t}` }))
+  if (want('hs256')) results.push(await runScenario('GET /v1/identity HS256', floor, hsEnv, identity))
+  if (want('log'))
+    results.push(
+      await runScenario(
+        'GET /v1/identity HS256, LOG_REQUESTS=true',
+        floor,
+        { ...hsEnv, LOG_REQUESTS: 'true' },
+        identity,
+      ),
+    )
+  if (want('rs256')) {
+    const rs = await rsSetup()
+    const env = {
+      JWT_JWKS_URL: rs.url,
+      JWT_ISSUER: 'https://idp.bench',
+      JWT_AUDIENCE: 'bench',
+      CHATWOOT_INBOX_WEBSITE_SECRET: inboxSecret,
+    }
+    results.push(
+      await runScenario(
+        'GET /v1/identity RS256 (JWKS)',
+        floor,
+        env,
+        rs.tokens.map((t) => ({ method: 'GET', path: '/v1/identity', auth: `Bearer ${t}` })),
+      ),
+    )
+    rs.server.close()
+  }
+  if (want('verify')) {
+    const bodies = Array.from({ length: 1000 }, (_, i) => ({
+      method: 'POST',
+      path: '/v1/identity/verify',
+      auth: `Bearer ${serviceKey}`,
+      body: JSON.stringify({ identifier: `user-${i}`, identifier_hash: randomBytes(32).toString('hex') }),
+    }))
+    results.push(await runScenario('POST /v1/identity/verify', floor, hsEnv, bodies))
+  }
+} finally {
+  await stopProcess(floor)
+}
+const startup = want('start') ? await startToReady(hsEnv) : undefined
+
+const machine = `${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`
+const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a')
+const table = [
+  `Machine: ${machine}; ${PAIRS} pairs of ${SECONDS} s, ${CONNECTIONS} connections, wrk -t1.`,
+  '',
+  '| scenario | median ratio to floor | service req/s median (min–max) | floor req/s median | CPU µs/req service (floor) | p50 / p99 ms at half the floor rate | peak RSS MB | errors |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  ...results.map(
+    (r) =>
+      `| ${r.scenario} | **${fmt(r.ratio, 3)}** | ${fmt(r.serviceRps.median)} (${fmt(r.serviceRps.min)}–${fmt(r.serviceRps.max)}) | ${fmt(r.floorRps.median)} | ${fmt(r.cpuUsPerRequest.service, 1)} (${fmt(r.cpuUsPerRequest.floor, 1)}) | ${fmt(r.latencyAtHalfFloorMs.p50, 2)} / ${fmt(r.latencyAtHalfFloorMs.p99, 2)} at ${r.latencyAtHalfFloorMs.rate}/s | ${fmt(r.peakRssMb, 1)} | ${r.errors} |`,
+  ),
+  ...(startup
+    ? [
+        '',
+        `Start to ready (\`node dist/server.js\` spawned until \`/readyz\` answers 200): median ${fmt(startup.medianMs)} ms (${fmt(startup.minMs)}–${fmt(startup.maxMs)}), 5 runs.`,
+      ]
+    : []),
+].join('\n')
+writeFileSync(join(root, 'bench/results/latest.md'), `${table}\n`)
+writeFileSync(
+  join(root, 'bench/results/latest.json'),
+  `${JSON.stringify({ machine, pairs: PAIRS, seconds: SECONDS, connections: CONNECTIONS, results, startup }, null, 2)}\n`,
+)
+process.stdout.write(`${table}\n`)
