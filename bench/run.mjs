@@ -7,6 +7,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'n
 import { createServer } from 'node:http'
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import { exportJWK, SignJWT } from 'jose'
@@ -69,7 +70,9 @@ async function waitReady(url) {
   for (;;) {
     try {
       if ((await fetch(`${url}/readyz`)).status === 200) return
-    } catch {}
+    } catch {
+      // not listening yet
+    }
     await new Promise((resolve) => setTimeout(resolve, 5))
   }
 }
