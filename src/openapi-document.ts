@@ -10,7 +10,7 @@ import { loadConfig } from './config.js'
 export async function generateOpenApi(): Promise<string> {
   const config = loadConfig({ JWT_SECRET: 'x'.repeat(32), CHATWOOT_INBOX_DOCUMENT_SECRET: 'document' })
   const fastify = Fastify(serverOptions(config, pino({ level: 'silent' })))
-  await fastify.register(app, { config })
+  await fastify.register(app, { config, generateDocument: true })
   await fastify.ready()
   const document = fastify.swagger({ yaml: true })
   await fastify.close()

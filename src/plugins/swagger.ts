@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod'
 import { PROBLEM_CONTENT_TYPE } from '../problems.js'
+import { VERSION } from '../version.js'
 import { WWW_AUTHENTICATE_REALM } from './errors.js'
 
 // The OpenAPI document is generated from the routes' zod schemas; this adds what a schema cannot say:
@@ -86,13 +87,13 @@ const transformObject: typeof jsonSchemaTransformObject = (input) => {
 }
 
 export default fp(
-  async (fastify: FastifyInstance, { version }: { version: string }) => {
+  async (fastify: FastifyInstance) => {
     await fastify.register(fastifySwagger, {
       openapi: {
         openapi: '3.1.0',
         info: {
           title: 'chatwoot-identity',
-          version,
+          version: VERSION,
           description:
             'Issues Chatwoot identity-validation hashes: `identifier_hash` = lowercase hex HMAC-SHA256 of the ' +
             'identifier, keyed with the inbox secret, for a user proven by a session JWT. Errors are RFC 9457 ' +
