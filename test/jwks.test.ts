@@ -182,6 +182,9 @@ describe('JWKS', () => {
     const response = await identity(server, await token(rsaA))
     expect(response.status).toBe(200)
     expect((await fetch(`${server.url}/readyz`)).status).toBe(200)
+    const metrics = await (await fetch(`${server.url}/metrics`)).text()
+    expect(metrics).toMatch(/^chatwoot_identity_jwks_age_seconds \d/m)
+    expect(metrics).toMatch(/^chatwoot_identity_jwks_keys 1$/m)
     // An unknown kid while the provider misbehaves is answered promptly, not left hanging.
     const started = Date.now()
     const unknown = await identity(server, await token(rsaA, 'u', 'not-there'))

@@ -1,0 +1,50 @@
+import Fastify from 'fastify'
+import pino from 'pino'
+import { describe, expect, it } from 'vitest'
+import app, { serverOptions } from '../../src/app.js'
+import { loadConfig } from '../../src/config.js'
+import { apiKeyMatcher } from '../../src/plugins/auth.js'
+import { hsKey, sign } from '../helpers/keys.js'
+
+describe('apiKeyMatcher', () => {
+  const keys = ['a'.repeat(32), 'b'.repeat(40)]
+  const matches = apiKeyMatcher(keys)
+
+  it('accepts each configured key exactly', () => {
+    expect(matches('a'.repeat(32))).toBe(true)
+    expect(matches('b'.repeat(40))).toBe(true)
+  })
+
+  it('refuses near misses, prefixes, extensions and the empty string', () => {
+    for (const candidate of ['a'.repeat(31), 'a'.repeat(33), `${'a'.repeat(31)}b`, '', 'A'.repeat(32)]) {
+      expect(matches(candidate)).toBe(false)
+    }
+  })
+
+  it('refuses everything when no key is configured', () => {
+    expect(apiKeyMatcher([])('a'.repeat(32))).toBe(false)
+  })
+})
+
+describe('auth hooks on their own', () => {
+  it('requireSession puts the verified claims on the request, and nothing else passes', async () => {
+    const key = hsKey()
+    const config = loadConfig({ JWT_SECRET: key.secret, CHATWOOT_INBOX_A_SECRET: 's', JWT_COOKIE: 'sid' })
+    const fastify = Fastify(serverOptions(config, pino({ level: 'silent' })))
+    await fastify.register(app, { config })
+    fastify.get('/probe', { onRequest: fastify.requireSession }, (request) => ({ sub: request.claims?.sub }))
+    await fastify.ready()
+    const token = await sign(key, { sub: 'probe-user' })
+    expect(
+      (await fastify.inject({ url: '/probe', headers: { authorization: `Bearer ${token}` } })).json(),
+    ).toEqual({ sub: 'probe-user' })
+    expect((await fastify.inject({ url: '/probe', headers: { cookie: `sid=${token}` } })).json()).toEqual({
+      sub: 'probe-user',
+    })
+    expect((await fastify.inject({ url: '/probe' })).statusCode).toBe(401)
+    expect((await fastify.inject({ url: '/probe', headers: { cookie: `other=${token}` } })).statusCode).toBe(
+      401,
+    )
+    await fastify.close()
+  })
+})
