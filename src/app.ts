@@ -34,6 +34,14 @@ export function serverOptions(config: Config, logger: Logger): FastifyHttpOption
     loggerInstance: logger as FastifyBaseLogger,
     logController: new AccessLogController(config.logRequests),
     genReqId,
+    // The app brings its own compilers (zod): Fastify need not load Ajv and fast-json-stringify at all.
+    // (Fastify types these factories for Ajv schemas, hence the casts.)
+    schemaController: {
+      compilersFactory: {
+        buildValidator: (() => validatorCompiler) as never,
+        buildSerializer: (() => serializerCompiler) as never,
+      },
+    },
     bodyLimit: config.bodyLimit,
     requestTimeout: LIMITS.requestTimeoutMs,
     keepAliveTimeout: LIMITS.keepAliveTimeoutMs,

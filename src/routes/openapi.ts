@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import type { FastifyPluginAsync } from 'fastify'
+import { packageRoot } from '../package-root.js'
 
 /** The committed document, shipped next to dist/; test/openapi.test.ts proves it is what the code generates. */
-export const OPENAPI_YAML = new URL('../../openapi.yaml', import.meta.url)
+export const OPENAPI_YAML = join(packageRoot(), 'openapi.yaml')
 
 const openapiRoute: FastifyPluginAsync = async (fastify) => {
   const document = readFileSync(OPENAPI_YAML, 'utf8')
