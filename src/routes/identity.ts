@@ -1,7 +1,13 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { Config } from '../config.js'
-import { identifierHash, lookupClaim, normaliseIdentifier, verifyIdentifierHash } from '../identity.js'
+import {
+  identifierHash,
+  lookupClaim,
+  normaliseIdentifier,
+  profileFromClaims,
+  verifyIdentifierHash,
+} from '../identity.js'
 import { Problem } from '../problems.js'
 import {
   IdentityQuery,
@@ -38,6 +44,7 @@ function noStore(_request: FastifyRequest, reply: FastifyReply, done: HookHandle
 
 const identityRoutes: FastifyPluginAsyncZod<{ config: Config }> = async (fastify, { config }) => {
   const claim = config.jwt.identifierClaim
+  const { profileClaims } = config
 
   fastify.get(
     '/v1/identity',
@@ -48,7 +55,9 @@ const identityRoutes: FastifyPluginAsyncZod<{ config: Config }> = async (fastify
         summary: 'Identity hash for the user of a session token',
         description:
           'Verifies the session JWT, takes the Chatwoot identifier from its claims and returns it with its ' +
-          '`identifier_hash` for `window.$chatwoot.setUser(identifier, { identifier_hash })`.',
+          '`identifier_hash` for `window.$chatwoot.setUser(identifier, { identifier_hash, ...profile })`. ' +
+          'The profile fields (`name`, `email`, `avatar_url`, `phone_number`) are present only when their ' +
+          'claim variable is set and the token carries that claim as a non-empty string.',
         tags: ['identity'],
         security: [{ bearerAuth: [] }, { sessionCookie: [] }],
         querystring: IdentityQuery,
@@ -79,6 +88,7 @@ const identityRoutes: FastifyPluginAsyncZod<{ config: Config }> = async (fastify
         inbox: inbox.name,
         identifier: result.identifier,
         identifier_hash: identifierHash(inbox.key, result.identifier),
+        ...(profileClaims.length > 0 ? profileFromClaims(request.claims ?? {}, profileClaims) : {}),
       }
     },
   )
