@@ -14,6 +14,7 @@ import jwt from './plugins/jwt.js'
 import readiness from './plugins/readiness.js'
 import swagger from './plugins/swagger.js'
 import { genReqId } from './request-id.js'
+import { API_SECURITY_HEADERS } from './security-headers.js'
 import health from './routes/health.js'
 import identity from './routes/identity.js'
 import openapi from './routes/openapi.js'
@@ -59,8 +60,9 @@ async function app(fastify: FastifyInstance, { config }: { config: Config }) {
   // Only JSON bodies are accepted; other types get a clear 400 instead of a string parsed as text.
   fastify.removeContentTypeParser('text/plain')
 
+  // One hook for what every answer carries; routes that need other values override them.
   fastify.addHook('onRequest', (request, reply, done) => {
-    reply.header('x-request-id', request.id)
+    reply.header('x-request-id', request.id).headers(API_SECURITY_HEADERS)
     done()
   })
 

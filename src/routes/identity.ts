@@ -8,6 +8,7 @@ import {
   profileFromClaims,
   verifyIdentifierHash,
 } from '../identity.js'
+import cors from '../plugins/cors.js'
 import { Problem } from '../problems.js'
 import {
   IdentityQuery,
@@ -45,6 +46,7 @@ function noStore(_request: FastifyRequest, reply: FastifyReply, done: HookHandle
 const identityRoutes: FastifyPluginAsyncZod<{ config: Config }> = async (fastify, { config }) => {
   const claim = config.jwt.identifierClaim
   const { profileClaims } = config
+  await fastify.register(cors, { origins: config.corsOrigins })
 
   fastify.get(
     '/v1/identity',
