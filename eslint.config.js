@@ -26,4 +26,12 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
     },
   },
+  {
+    // The browser script runs in pages, not in Node.
+    files: ['src/sdk/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: { window: 'readonly', document: 'readonly', location: 'readonly' },
+    },
+  },
 )

@@ -18,6 +18,7 @@ import { API_SECURITY_HEADERS } from './security-headers.js'
 import health from './routes/health.js'
 import identity from './routes/identity.js'
 import openapi from './routes/openapi.js'
+import sdk from './routes/sdk.js'
 import { VERSION } from './version.js'
 
 /** Server limits, explicit rather than inherited from Node's defaults. */
@@ -76,6 +77,7 @@ async function app(fastify: FastifyInstance, { config }: { config: Config }) {
 
   await fastify.register(health)
   await fastify.register(identity, { config })
+  await fastify.register(sdk)
   await fastify.register(openapi)
 }
 

@@ -58,6 +58,16 @@ export const VerifyResponse = z
   .object({ valid: z.boolean().describe('Exactly what Chatwoot would decide for this pair and inbox') })
   .meta({ id: 'VerifyResponse' })
 
+export const SdkQuery = z.object({
+  v: z
+    .string()
+    .max(64)
+    .optional()
+    .describe('Version (the ETag without quotes): the current one makes the answer immutable'),
+})
+export const SdkScript = z.string().describe('The script (JavaScript, a few KB)')
+export const NotModified = z.null().describe('Not modified: the If-None-Match ETag is current')
+
 export const HealthResponse = z.object({ status: z.literal('ok') }).meta({ id: 'HealthResponse' })
 export const ReadyResponse = z.object({ status: z.literal('ready') }).meta({ id: 'ReadyResponse' })
 
