@@ -142,6 +142,12 @@ describe('the browser script', () => {
     expect(tagged.requests.map((r) => r.url)).toEqual([
       'https://identity.example.com/v1/identity?inbox=shop+%26+more',
     ])
+    // identify() again (after a sign-in) needs no options: the tag's service and inbox.
+    await tagged.sdk.identify()
+    expect(tagged.requests[1]?.url).toBe('https://identity.example.com/v1/identity?inbox=shop+%26+more')
+    const proxied = load({ answers: [ok()], attributes: { 'data-inbox': '' }, src: '/identity/sdk.js' })
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    expect(proxied.requests.map((r) => r.url)).toEqual(['https://app.example.com/identity/v1/identity'])
     const bare = load({ answers: [ok()] })
     await new Promise((resolve) => setTimeout(resolve, 0))
     expect(bare.requests).toEqual([])

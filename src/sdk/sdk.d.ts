@@ -7,7 +7,7 @@ export interface ChatwootIdentityOptions {
    * `.../v1/identity` URL works too). Default: where sdk.js was loaded from.
    */
   endpoint?: string
-  /** Inbox to sign for; may be left out when the service has exactly one. */
+  /** Inbox to sign for. Default: the script tag's `data-inbox`; may be left out when the service has one. */
   inbox?: string
   /**
    * Returns the user's session JWT, sent as `Authorization: Bearer`; called before every try, so

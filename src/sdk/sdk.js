@@ -124,7 +124,9 @@
    */
   async function identify(options) {
     try {
-      const { endpoint, inbox, getToken } = options || {}
+      const { endpoint, getToken } = options || {}
+      // The tag's data-inbox is the default, so identify() again after a sign-in needs no options.
+      const inbox = (options && options.inbox) || (script && script.getAttribute('data-inbox')) || undefined
       if (getToken !== undefined && typeof getToken !== 'function') throw new Error('getToken')
       const url = identityUrl(endpoint, inbox)
       const run = ++generation
@@ -155,6 +157,6 @@
 
   // <script src=".../sdk.js" data-inbox="website" async>: identify with the session cookie.
   if (script && script.hasAttribute('data-inbox')) {
-    identify({ inbox: script.getAttribute('data-inbox') || undefined })
+    identify()
   }
 })()
