@@ -13,11 +13,13 @@ import jwt from './plugins/jwt.js'
 import metrics from './plugins/metrics.js'
 import readiness from './plugins/readiness.js'
 import { genReqId } from './request-id.js'
-import { serializerCompiler } from './serializer.js'
-import { validatorCompiler } from './validator.js'
 import health from './routes/health.js'
 import identity from './routes/identity.js'
 import openapi from './routes/openapi.js'
+import sdk from './routes/sdk.js'
+import { API_SECURITY_HEADERS } from './security-headers.js'
+import { serializerCompiler } from './serializer.js'
+import { validatorCompiler } from './validator.js'
 
 /** Server limits, explicit rather than inherited from Node's defaults. */
 export const LIMITS = {
@@ -79,8 +81,9 @@ async function app(fastify: FastifyInstance, { config, generateDocument = false 
 
   await fastify.register(readiness)
   const { readiness: state } = fastify
+  // One hook for what every answer carries; routes that need other values override them.
   fastify.addHook('onRequest', (request, reply, done) => {
-    reply.header('x-request-id', request.id)
+    reply.header('x-request-id', request.id).headers(API_SECURITY_HEADERS)
     // While draining, move keep-alive clients to new connections (another replica) one by one.
     if (state.shuttingDown) reply.header('connection', 'close')
     done()
@@ -97,6 +100,7 @@ async function app(fastify: FastifyInstance, { config, generateDocument = false 
 
   await fastify.register(health)
   await fastify.register(identity, { config })
+  await fastify.register(sdk)
   await fastify.register(openapi)
 }
 

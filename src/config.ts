@@ -2,6 +2,8 @@ import { createPublicKey, type KeyObject } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { z } from 'zod'
 import { ConfigError } from './config-error.js'
+import { parseCorsOrigins } from './cors-origins.js'
+import { PROFILE_FIELDS, type ProfileField } from './identity.js'
 import {
   addInboxSecret,
   canonicalInboxName,
@@ -59,6 +61,10 @@ export interface Config {
   readonly bodyLimit: number
   /** Serve /metrics on this port only (not on the public listener). */
   readonly metricsPort: number | undefined
+  /** The claim of each configured profile field (NAME_CLAIM, ...); unconfigured fields are absent. */
+  readonly profileClaims: ReadonlyArray<readonly [ProfileField, string]>
+  /** Exact browser origins allowed to call the identity endpoints with credentials; empty: no CORS. */
+  readonly corsOrigins: readonly string[]
 }
 
 /** The variables that may carry a secret, and so may be given as `<NAME>_FILE` instead. */
@@ -104,6 +110,22 @@ const list = z.string().transform((value) =>
     .filter((item) => item.length > 0),
 )
 
+// IDENTIFIER_CLAIM and the profile claims: an exact key, else a dotted path (see lookupClaim).
+const claimPath = z
+  .string()
+  .refine(
+    (value) => value.split('.').every((segment) => segment !== ''),
+    'must be a claim name or a dotted path without empty segments',
+  )
+
+/** The variable naming each profile field's claim; unset: the field is never included. */
+export const PROFILE_CLAIM_VARIABLES = {
+  name: 'NAME_CLAIM',
+  email: 'EMAIL_CLAIM',
+  avatar_url: 'AVATAR_URL_CLAIM',
+  phone_number: 'PHONE_NUMBER_CLAIM',
+} as const satisfies Record<ProfileField, string>
+
 const bool = (fallback: boolean) =>
   z
     .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
@@ -133,7 +155,12 @@ const PlainSchema = z.object({
     .string()
     .regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, 'must be a valid cookie name')
     .optional(),
-  IDENTIFIER_CLAIM: z.string().default('sub'),
+  IDENTIFIER_CLAIM: claimPath.default('sub'),
+  NAME_CLAIM: claimPath.optional(),
+  EMAIL_CLAIM: claimPath.optional(),
+  AVATAR_URL_CLAIM: claimPath.optional(),
+  PHONE_NUMBER_CLAIM: claimPath.optional(),
+  CORS_ORIGINS: z.string().optional(),
   SECRETS_FILE: z.string().optional(),
   JWKS_CACHE_SECONDS: seconds(600, 1),
   JWKS_COOLDOWN_SECONDS: seconds(30, 0),
@@ -190,9 +217,11 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('JWT_ISSUER', 'lists no issuer')
   if (plain.JWT_AUDIENCE && plain.JWT_AUDIENCE.length === 0)
     throw new ConfigError('JWT_AUDIENCE', 'lists no audience')
-  if (plain.IDENTIFIER_CLAIM.split('.').some((segment) => segment === '')) {
-    throw new ConfigError('IDENTIFIER_CLAIM', 'must be a claim name or a dotted path without empty segments')
-  }
+  const profileClaims = PROFILE_FIELDS.flatMap((field) => {
+    const claim = plain[PROFILE_CLAIM_VARIABLES[field]]
+    return claim === undefined ? [] : [[field, claim] as const]
+  })
+  const corsOrigins = plain.CORS_ORIGINS === undefined ? [] : parseCorsOrigins(plain.CORS_ORIGINS)
 
   const envInboxes = readEnvInboxes(env)
   const secretsFile = plain.SECRETS_FILE
@@ -253,6 +282,8 @@ export function loadConfig(env: Env = process.env): Config {
     shutdown: { drainSeconds: plain.SHUTDOWN_DRAIN_SECONDS, timeoutSeconds: plain.SHUTDOWN_TIMEOUT_SECONDS },
     bodyLimit: 16 * 1024,
     metricsPort: plain.METRICS_PORT,
+    profileClaims,
+    corsOrigins,
   })
 }
 

@@ -72,3 +72,24 @@ export function verifyIdentifierHash(key: KeyObject, identifier: string, hash: s
   const expected = createHmac('sha256', key).update(identifier, 'utf8').digest()
   return timingSafeEqual(expected, Buffer.from(hash, 'hex'))
 }
+
+/** The optional contact fields of Chatwoot's setUser that the identity answer can carry. */
+export const PROFILE_FIELDS = ['name', 'email', 'avatar_url', 'phone_number'] as const
+export type ProfileField = (typeof PROFILE_FIELDS)[number]
+export type Profile = Partial<Record<ProfileField, string>>
+
+/**
+ * The profile fields whose claims (same lookup as the identifier) hold a non-empty string; anything
+ * else is left out rather than guessed at, so a field is present only when the token says so.
+ */
+export function profileFromClaims(
+  claims: Claims,
+  mapping: ReadonlyArray<readonly [ProfileField, string]>,
+): Profile {
+  const profile: Profile = {}
+  for (const [field, claim] of mapping) {
+    const value = lookupClaim(claims, claim)
+    if (typeof value === 'string' && value.length > 0 && value.isWellFormed()) profile[field] = value
+  }
+  return profile
+}

@@ -17,6 +17,16 @@ const identifierHash = z
   .regex(/^[0-9a-f]{64}$/)
   .describe('Lowercase hex HMAC-SHA256 of the identifier, keyed with the inbox secret')
 
+const profileField = (variable: string, what: string) =>
+  z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      `${what}, for setUser: the string value of the claim named by ${variable}; absent when ` +
+        `${variable} is unset or the claim is missing or not a non-empty string`,
+    )
+
 export const IdentityQuery = z.object({ inbox: inboxParam.optional() })
 
 export const IdentityResponse = z
@@ -24,6 +34,11 @@ export const IdentityResponse = z
     inbox: z.string().describe('Canonical name of the inbox whose secret signed the identifier'),
     identifier: z.string().min(1).describe('The Chatwoot contact identifier, from the verified token'),
     identifier_hash: identifierHash,
+    // Optional profile fields, present only when configured and the token carries them as a string.
+    name: profileField('NAME_CLAIM', "The contact's name"),
+    email: profileField('EMAIL_CLAIM', "The contact's email address"),
+    avatar_url: profileField('AVATAR_URL_CLAIM', "URL of the contact's avatar"),
+    phone_number: profileField('PHONE_NUMBER_CLAIM', "The contact's phone number"),
   })
   .meta({ id: 'IdentityResponse' })
 
@@ -42,6 +57,16 @@ export const VerifyRequest = z
 export const VerifyResponse = z
   .object({ valid: z.boolean().describe('Exactly what Chatwoot would decide for this pair and inbox') })
   .meta({ id: 'VerifyResponse' })
+
+export const SdkQuery = z.object({
+  v: z
+    .string()
+    .max(64)
+    .optional()
+    .describe('Version (the ETag without quotes): the current one makes the answer immutable'),
+})
+export const SdkScript = z.string().describe('The script (JavaScript, a few KB)')
+export const NotModified = z.null().describe('Not modified: the If-None-Match ETag is current')
 
 export const HealthResponse = z.object({ status: z.literal('ok') }).meta({ id: 'HealthResponse' })
 export const ReadyResponse = z.object({ status: z.literal('ready') }).meta({ id: 'ReadyResponse' })

@@ -111,6 +111,29 @@ describe('loadConfig', () => {
     expect(config.jwt.algorithms).toEqual(['HS256', 'HS384'])
   })
 
+  it('reads the profile claims (unset: not included) and the exact CORS origins (unset: no CORS)', () => {
+    const none = loadConfig(base)
+    expect(none.profileClaims).toEqual([])
+    expect(none.corsOrigins).toEqual([])
+    const config = loadConfig({
+      ...base,
+      NAME_CLAIM: 'name',
+      EMAIL_CLAIM: 'email',
+      AVATAR_URL_CLAIM: 'picture',
+      PHONE_NUMBER_CLAIM: 'contact.phone',
+      CORS_ORIGINS: 'https://app.example.com, http://localhost:3000,https://app.example.com',
+    })
+    expect(config.profileClaims).toEqual([
+      ['name', 'name'],
+      ['email', 'email'],
+      ['avatar_url', 'picture'],
+      ['phone_number', 'contact.phone'],
+    ])
+    expect(config.corsOrigins).toEqual(['https://app.example.com', 'http://localhost:3000'])
+    expect(Object.isFrozen(config.corsOrigins)).toBe(true)
+    expect(loadConfig({ ...base, EMAIL_CLAIM: 'email' }).profileClaims).toEqual([['email', 'email']])
+  })
+
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ ...base, PORT: '', JWT_ISSUER: '' }).port).toBe(8080)
   })
@@ -238,6 +261,46 @@ describe('loadConfig', () => {
     ],
     ['a bad cookie name', { ...base, JWT_COOKIE: 'bad cookie' }, 'JWT_COOKIE', /cookie name/],
     ['a bad claim path', { ...base, IDENTIFIER_CLAIM: 'user..id' }, 'IDENTIFIER_CLAIM', /empty segments/],
+    ['a bad profile claim path', { ...base, EMAIL_CLAIM: 'contact.' }, 'EMAIL_CLAIM', /empty segments/],
+    ['a CORS wildcard', { ...base, CORS_ORIGINS: '*' }, 'CORS_ORIGINS', /wildcards are never allowed/],
+    [
+      'a CORS subdomain wildcard',
+      { ...base, CORS_ORIGINS: 'https://*.example.com' },
+      'CORS_ORIGINS',
+      /wildcards/,
+    ],
+    [
+      'a CORS origin with a path',
+      { ...base, CORS_ORIGINS: 'https://app.example.com, https://shop.example.com/' },
+      'CORS_ORIGINS',
+      /"https:\/\/shop\.example\.com\/" is not an exact origin: write it as https:\/\/shop\.example\.com /,
+    ],
+    [
+      'a CORS origin in another case',
+      { ...base, CORS_ORIGINS: 'https://App.Example.com' },
+      'CORS_ORIGINS',
+      /write it as https:\/\/app\.example\.com/,
+    ],
+    [
+      'a CORS origin with its default port',
+      { ...base, CORS_ORIGINS: 'https://app.example.com:443' },
+      'CORS_ORIGINS',
+      /write it as https:\/\/app\.example\.com /,
+    ],
+    [
+      'a CORS host without scheme',
+      { ...base, CORS_ORIGINS: 'app.example.com' },
+      'CORS_ORIGINS',
+      /not an origin/,
+    ],
+    ['a CORS null origin', { ...base, CORS_ORIGINS: 'null' }, 'CORS_ORIGINS', /"null"/],
+    [
+      'a CORS origin of another scheme',
+      { ...base, CORS_ORIGINS: 'chrome-extension://abcdef' },
+      'CORS_ORIGINS',
+      /http or https/,
+    ],
+    ['a CORS list of nothing', { ...base, CORS_ORIGINS: ' , ' }, 'CORS_ORIGINS', /lists no origin/],
     ['a short API key', { ...base, VERIFY_API_KEYS: 'short-key' }, 'VERIFY_API_KEYS', /shorter than 32/],
     [
       'JWKS without issuer',

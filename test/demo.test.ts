@@ -1,38 +1,18 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { createServer } from 'node:net'
-import { fileURLToPath } from 'node:url'
 import { expect, it } from 'vitest'
-
-const DEMO_JS = fileURLToPath(new URL('../dist/demo.js', import.meta.url))
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as { port: number }
-  server.close()
-  return port
-}
+import { startDemo } from './helpers/demo.js'
 
 it('npm run demo starts with no configuration and prints a curl line that returns a real hash', async () => {
-  const port = await freePort()
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '', PORT: String(port) }
-  const child = spawn(process.execPath, [DEMO_JS], { env, stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  child.stdout.setEncoding('utf8').on('data', (chunk) => {
-    out += chunk
-  })
+  const demo = await startDemo()
   try {
-    const deadline = Date.now() + 15_000
-    while (!/^curl .*$/m.test(out) && Date.now() < deadline)
-      await new Promise((resolve) => setTimeout(resolve, 50))
-    const curl = /^curl .*$/m.exec(out)?.[0]
-    expect(curl, out).toBeDefined()
-    const expected = /Expected identifier_hash: ([0-9a-f]{64})/.exec(out)?.[1]
+    const curl = (await demo.waitFor(/^curl .*$/m))[0]
+    const expected = /Expected identifier_hash: ([0-9a-f]{64})/.exec(demo.output())?.[1]
     expect(expected).toMatch(/^[0-9a-f]{64}$/)
+    expect(demo.output()).toMatch(/^Demo page .*: http:\/\/127\.0\.0\.1:\d+\/$/m)
 
     // The line as a user pastes it, run by a shell with the real curl.
-    const shell = spawn('sh', ['-c', curl as string], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const shell = spawn('sh', ['-c', curl], { stdio: ['ignore', 'pipe', 'pipe'] })
     let answer = ''
     shell.stdout.setEncoding('utf8').on('data', (chunk) => {
       answer += chunk
@@ -45,7 +25,6 @@ it('npm run demo starts with no configuration and prints a curl line that return
       identifier_hash: expected,
     })
   } finally {
-    child.kill('SIGTERM')
-    await once(child, 'exit')
+    await demo.stop()
   }
 })

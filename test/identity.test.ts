@@ -5,6 +5,7 @@ import {
   identifierHash,
   lookupClaim,
   normaliseIdentifier,
+  profileFromClaims,
   verifyIdentifierHash,
 } from '../src/identity.js'
 import { referenceHash, SPEC_VECTOR } from './helpers/reference.js'
@@ -138,5 +139,52 @@ describe('normaliseIdentifier', () => {
     ['\ud800', 'invalid'],
   ])('refuses %j as %s', (value, reason) => {
     expect(normaliseIdentifier(value)).toMatchObject({ ok: false, reason })
+  })
+})
+
+describe('profileFromClaims', () => {
+  const mapping = [
+    ['name', 'name'],
+    ['email', 'contact.email'],
+    ['avatar_url', 'picture'],
+    ['phone_number', 'phone_number'],
+  ] as const
+
+  it('takes each configured field from its claim, exact key first, then a dotted path', () => {
+    const claims = {
+      name: 'Ada Lovelace',
+      contact: { email: 'ada@example.com' },
+      'contact.email': 'exact@example.com',
+      picture: 'https://example.com/ada.png',
+      phone_number: '+441234567890',
+    }
+    expect(profileFromClaims(claims, mapping)).toEqual({
+      name: 'Ada Lovelace',
+      email: 'exact@example.com',
+      avatar_url: 'https://example.com/ada.png',
+      phone_number: '+441234567890',
+    })
+  })
+
+  it('leaves out missing claims and anything but a non-empty, well-formed string', () => {
+    const claims = {
+      name: 42,
+      contact: { email: ['a@example.com'] },
+      picture: '',
+      phone_number: 'bad\ud800',
+    }
+    expect(profileFromClaims(claims, mapping)).toEqual({})
+    expect(profileFromClaims({ name: { first: 'Ada' } }, mapping)).toEqual({})
+  })
+
+  it('includes only the fields that are configured', () => {
+    const claims = { name: 'Ada', email: 'ada@example.com' }
+    expect(profileFromClaims(claims, [['email', 'email']])).toEqual({ email: 'ada@example.com' })
+    expect(profileFromClaims(claims, [])).toEqual({})
+  })
+
+  it('never reaches inherited properties', () => {
+    expect(profileFromClaims({}, [['name', 'constructor.name']])).toEqual({})
+    expect(profileFromClaims({}, [['name', '__proto__']])).toEqual({})
   })
 })

@@ -25,6 +25,7 @@ describe('openapi.yaml', () => {
       '/metrics',
       '/openapi.yaml',
       '/readyz',
+      '/sdk.js',
       '/v1/identity',
       '/v1/identity/verify',
     ])
@@ -50,6 +51,19 @@ describe('openapi.yaml', () => {
     expect(document.components.schemas.Problem.properties.code.enum.sort()).toEqual(
       Object.keys(PROBLEMS).sort(),
     )
+    const sdk = document.paths['/sdk.js'].get
+    expect(Object.keys(sdk.responses).sort()).toEqual(['200', '304'])
+    expect(Object.keys(sdk.responses['200'].content)).toEqual(['text/javascript'])
+    expect(sdk.responses['200'].headers.ETag).toBeDefined()
+    expect(sdk.responses['200'].headers['Cache-Control'].description).toContain('immutable')
+    expect(sdk.responses['304'].headers.ETag).toBeDefined()
+    expect(sdk.parameters.map((p: { name: string }) => p.name)).toEqual(['v'])
+    const profile = document.components.schemas.IdentityResponse
+    for (const field of ['name', 'email', 'avatar_url', 'phone_number']) {
+      expect(profile.properties[field].type).toBe('string')
+      expect(profile.required).not.toContain(field)
+    }
+    expect(profile.required.sort()).toEqual(['identifier', 'identifier_hash', 'inbox'])
     expect(Object.keys(document.components.securitySchemes).sort()).toEqual([
       'bearerAuth',
       'serviceKey',

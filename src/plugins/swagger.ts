@@ -4,6 +4,7 @@ import fp from 'fastify-plugin'
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod'
 import { PROBLEM_CONTENT_TYPE } from '../problems.js'
 import { VERSION } from '../version.js'
+import { IMMUTABLE, SDK_PATH, SHORT } from '../sdk-asset.js'
 import { WWW_AUTHENTICATE_REALM } from './errors.js'
 
 // The OpenAPI document is generated from the routes' zod schemas; this adds what a schema cannot say:
@@ -24,6 +25,14 @@ function responseHeaders(url: string, status: number) {
     headers['WWW-Authenticate'] = header(
       `\`${WWW_AUTHENTICATE_REALM}\`, with \`error="invalid_token"\` when a token was sent`,
     )
+  if (url === SDK_PATH && status < 400) {
+    headers.ETag = header('`"<version>"`, the same for both URLs; send it back as If-None-Match')
+    headers['Cache-Control'] = header(`\`${IMMUTABLE}\` with the current \`?v=\`, \`${SHORT}\` otherwise`)
+    headers['Cross-Origin-Resource-Policy'] = header('`cross-origin`: any site may load the script', {
+      type: 'string',
+      const: 'cross-origin',
+    })
+  }
   if (status === 429) headers['Retry-After'] = header('Seconds to wait before retrying', { type: 'integer' })
   return headers
 }
@@ -123,6 +132,7 @@ export default fp(
         },
         tags: [
           { name: 'identity', description: 'Identity hashes for Chatwoot' },
+          { name: 'browser', description: 'The drop-in script for web pages' },
           { name: 'operations', description: 'Health, readiness and the API document' },
         ],
       },

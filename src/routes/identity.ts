@@ -1,7 +1,14 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { Config } from '../config.js'
-import { identifierHash, lookupClaim, normaliseIdentifier, verifyIdentifierHash } from '../identity.js'
+import {
+  identifierHash,
+  lookupClaim,
+  normaliseIdentifier,
+  profileFromClaims,
+  verifyIdentifierHash,
+} from '../identity.js'
+import cors from '../plugins/cors.js'
 import { Problem } from '../problems.js'
 import {
   IdentityQuery,
@@ -47,6 +54,8 @@ const identityRoutes: FastifyPluginAsyncZod<{ config: Config }> = async (fastify
     if (!child) perInbox.set(inbox, (child = metrics.hashesIssued.labels(inbox)))
     return child
   }
+  const { profileClaims } = config
+  await fastify.register(cors, { origins: config.corsOrigins })
 
   fastify.get(
     '/v1/identity',
@@ -57,7 +66,9 @@ const identityRoutes: FastifyPluginAsyncZod<{ config: Config }> = async (fastify
         summary: 'Identity hash for the user of a session token',
         description:
           'Verifies the session JWT, takes the Chatwoot identifier from its claims and returns it with its ' +
-          '`identifier_hash` for `window.$chatwoot.setUser(identifier, { identifier_hash })`.',
+          '`identifier_hash` for `window.$chatwoot.setUser(identifier, { identifier_hash, ...profile })`. ' +
+          'The profile fields (`name`, `email`, `avatar_url`, `phone_number`) are present only when their ' +
+          'claim variable is set and the token carries that claim as a non-empty string.',
         tags: ['identity'],
         security: [{ bearerAuth: [] }, { sessionCookie: [] }],
         querystring: IdentityQuery,
@@ -89,6 +100,7 @@ const identityRoutes: FastifyPluginAsyncZod<{ config: Config }> = async (fastify
         inbox: inbox.name,
         identifier: result.identifier,
         identifier_hash: identifierHash(inbox.key, result.identifier),
+        ...(profileClaims.length > 0 ? profileFromClaims(request.claims ?? {}, profileClaims) : {}),
       }
     },
   )

@@ -241,6 +241,52 @@ describe('GET /v1/identity', () => {
   })
 })
 
+describe('profile fields', () => {
+  it('adds the configured claims that are non-empty strings, and nothing else', async () => {
+    const profiled = await buildApp({
+      JWT_SECRET: key.secret,
+      CHATWOOT_INBOX_WEBSITE_SECRET: SECRETS.website,
+      NAME_CLAIM: 'name',
+      EMAIL_CLAIM: 'contact.email',
+      AVATAR_URL_CLAIM: 'picture',
+      PHONE_NUMBER_CLAIM: 'phone_number',
+    })
+    try {
+      const token = await sign(key, {
+        sub: 'user-42',
+        name: 'Ada Lovelace',
+        contact: { email: 'ada@example.com' },
+        picture: 'https://example.com/ada.png',
+        phone_number: 4412345,
+      })
+      const response = await get('/v1/identity', { authorization: `Bearer ${token}` }, profiled)
+      expect(response.statusCode).toBe(200)
+      expect(response.json()).toEqual({
+        inbox: 'website',
+        identifier: 'user-42',
+        identifier_hash: referenceHash(SECRETS.website, 'user-42'),
+        name: 'Ada Lovelace',
+        email: 'ada@example.com',
+        avatar_url: 'https://example.com/ada.png',
+      })
+      const bare = await get(
+        '/v1/identity',
+        { authorization: `Bearer ${await sign(key, { sub: 'user-7' })}` },
+        profiled,
+      )
+      expect(Object.keys(bare.json()).sort()).toEqual(['identifier', 'identifier_hash', 'inbox'])
+    } finally {
+      await profiled.close()
+    }
+  })
+
+  it('includes no profile field unless its claim variable is set', async () => {
+    const token = await good({ sub: 'user-42', name: 'Ada', email: 'ada@example.com' })
+    const response = await get('/v1/identity?inbox=website', { authorization: `Bearer ${token}` })
+    expect(Object.keys(response.json()).sort()).toEqual(['identifier', 'identifier_hash', 'inbox'])
+  })
+})
+
 describe('operations', () => {
   it('GET /healthz is ok', async () => {
     const response = await get('/healthz')

@@ -1,0 +1,15 @@
+// Headers for a JSON API, on every answer (set once per request, in the hook that sets X-Request-Id):
+// nothing here is meant to be rendered, framed, sniffed or embedded by another site.
+export const API_SECURITY_HEADERS = Object.freeze({
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'cross-origin-resource-policy': 'same-origin',
+})
+
+// The browser script is the one thing other sites embed: a cross-origin <script> is a no-cors
+// request, which `Cross-Origin-Resource-Policy: same-origin` would block.
+export const SCRIPT_SECURITY_HEADERS = Object.freeze({
+  'cross-origin-resource-policy': 'cross-origin',
+})
