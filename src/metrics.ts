@@ -1,4 +1,5 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client'
+import { RequestHistogram } from './request-histogram.js'
 
 // Every metric the service exports, in one registry per app (tests build several apps in one process).
 // Histograms and counters only: no summaries on the hot path.
@@ -9,16 +10,12 @@ export function createMetrics() {
   const prefix = 'chatwoot_identity_'
   // Gauges read at scrape time from whoever owns the value.
   const sources = { jwksAgeSeconds: (): number | undefined => undefined }
+  const requestDuration = new RequestHistogram()
+  registry.registerMetric(requestDuration as never)
   return {
     registry,
     sources,
-    requestDuration: new Histogram({
-      name: 'http_request_duration_seconds',
-      help: 'Request latency by route and status; its _count is the request count',
-      labelNames: ['method', 'route', 'status'] as const,
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
-      registers: [registry],
-    }),
+    requestDuration,
     hashesIssued: new Counter({
       name: `${prefix}hashes_issued_total`,
       help: 'Identity hashes issued, by inbox',

@@ -70,6 +70,8 @@ async function errorsPlugin(fastify: FastifyInstance) {
   })
   fastify.setNotFoundHandler((request, reply) => {
     fastify.metrics.rejections.inc({ code: 'not_found' })
+    // No route, so no route hook: recorded here.
+    fastify.metrics.requestDuration.observe(request.method, 'unmatched', 404, reply.elapsedTime / 1000)
     request.log.info({ code: 'not_found', status: 404 }, 'request rejected')
     return sendProblem(reply, new Problem('not_found', 'No such route'))
   })

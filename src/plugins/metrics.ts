@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
 import { createMetrics, type Metrics } from '../metrics.js'
@@ -18,18 +18,14 @@ async function metricsPlugin(fastify: FastifyInstance, { config }: { config: Con
   const metrics = createMetrics()
   fastify.decorate('metrics', metrics)
 
-  // Children cached per label set: prom-client would otherwise hash the labels on every request.
-  const children = new Map<string, { observe(value: number): void }>()
-  fastify.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched'
-    const key = `${request.method} ${route} ${reply.statusCode}`
-    let child = children.get(key)
-    if (!child) {
-      child = metrics.requestDuration.labels(request.method, route, String(reply.statusCode))
-      children.set(key, child)
+  // Each route's own onResponse hook knows its URL: no per-request routeOptions object is built.
+  fastify.addHook('onRoute', (route) => {
+    const url = route.url
+    const observe = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
+      metrics.requestDuration.observe(request.method, url, reply.statusCode, reply.elapsedTime / 1000)
+      done()
     }
-    child.observe(reply.elapsedTime / 1000)
-    done()
+    route.onResponse = route.onResponse ? [...[route.onResponse].flat(), observe] : [observe]
   })
 
   const exposition = async () => ({
