@@ -63,13 +63,13 @@ export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply
 async function errorsPlugin(fastify: FastifyInstance) {
   fastify.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const problem = toProblem(error)
-    fastify.metrics.rejections.inc({ code: problem.code })
+    fastify.metrics.rejections.inc(problem.code)
     if (problem.statusCode >= 500) request.log.error({ err: error, code: problem.code }, 'request failed')
     else request.log.info({ code: problem.code, status: problem.statusCode }, 'request rejected')
     return sendProblem(reply, problem)
   })
   fastify.setNotFoundHandler((request, reply) => {
-    fastify.metrics.rejections.inc({ code: 'not_found' })
+    fastify.metrics.rejections.inc('not_found')
     // No route, so no route hook: recorded here.
     fastify.metrics.requestDuration.observe(request.method, 'unmatched', 404, reply.elapsedTime / 1000)
     request.log.info({ code: 'not_found', status: 404 }, 'request rejected')

@@ -64,7 +64,7 @@ async function inboxesPlugin(fastify: FastifyInstance, { config }: { config: Con
       log.warn({ reason, problem: error.message }, 'secrets reload failed; keeping the last good set')
       outcome = 'error'
     }
-    metrics.secretsReloads.inc({ outcome })
+    metrics.secretsReloads.inc(outcome)
     return outcome
   }
   fastify.decorate('reloadSecrets', reload)

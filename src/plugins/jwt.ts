@@ -101,7 +101,7 @@ function jwksKeySet(fastify: FastifyInstance, config: Config): KeySet {
     { url: jwt.url, algorithms: jwt.algorithms, ...jwks },
     {
       fetched(outcome, detail, keyCount) {
-        metrics.jwksFetches.inc({ outcome })
+        metrics.jwksFetches.inc(outcome)
         metrics.jwksKeys.set(keyCount)
         // The URL is configuration, not a secret; the detail never holds key material.
         if (outcome === 'ok')
