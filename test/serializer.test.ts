@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { z } from 'zod'
+import type { z } from 'zod'
 import { IdentityResponse, Problem, VerifyResponse } from '../src/schemas.js'
 import { serializerCompiler } from '../src/serializer.js'
 
