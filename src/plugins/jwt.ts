@@ -6,7 +6,7 @@ import type { Config } from '../config.js'
 import type { Claims } from '../identity.js'
 import { KeySet, type VerificationKey } from '../jwks.js'
 import { Problem } from '../problems.js'
-import { MAX_TOKEN_LENGTH, tokenHeader, tokenProblem, verifierOptions } from '../token.js'
+import { checkVerified, MAX_TOKEN_LENGTH, tokenHeader, tokenProblem, verifierOptions } from '../token.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -50,7 +50,8 @@ async function jwtPlugin(fastify: FastifyInstance, { config }: { config: Config 
     verify = (token) => fastify.jwt.verify<Claims>(token)
   }
 
-  const checked = (claims: Claims) => {
+  const checked = (token: string, claims: Claims) => {
+    checkVerified(token, claims)
     checkIssuedAt(claims, toleranceMs)
     return claims
   }
@@ -65,11 +66,14 @@ async function jwtPlugin(fastify: FastifyInstance, { config }: { config: Config 
       throw tokenProblem(error)
     }
     if (result instanceof Promise) {
-      return result.then(checked, (error) => {
-        throw tokenProblem(error)
-      })
+      return result.then(
+        (claims) => checked(token, claims),
+        (error) => {
+          throw tokenProblem(error)
+        },
+      )
     }
-    return checked(result)
+    return checked(token, result)
   })
 }
 
