@@ -8,7 +8,7 @@ import type { Config } from './config.js'
 import { AccessLogController } from './logger.js'
 import auth from './plugins/auth.js'
 import cookie from './plugins/cookie.js'
-import errors from './plugins/errors.js'
+import errors, { clientErrorHandler, frameworkErrors } from './plugins/errors.js'
 import inboxes from './plugins/inboxes.js'
 import jwt from './plugins/jwt.js'
 import metrics from './plugins/metrics.js'
@@ -24,6 +24,8 @@ import { VERSION } from './version.js'
 export const LIMITS = {
   requestTimeoutMs: 10_000,
   headersTimeoutMs: 10_000,
+  // How often Node enforces those two: its default (30 s) lets a slow client hold a socket for 40 s.
+  connectionsCheckingIntervalMs: 1_000,
   // Above the idle timeout of common load balancers (60 s), so they close first.
   keepAliveTimeoutMs: 65_000,
   maxHeaderSize: 16 * 1024,
@@ -38,13 +40,19 @@ export function serverOptions(config: Config, logger: Logger): FastifyHttpOption
     bodyLimit: config.bodyLimit,
     requestTimeout: LIMITS.requestTimeoutMs,
     keepAliveTimeout: LIMITS.keepAliveTimeoutMs,
+    clientErrorHandler,
+    frameworkErrors,
     serverFactory: (handler) => {
       const server = createServer(
         {
           maxHeaderSize: LIMITS.maxHeaderSize,
           requestTimeout: LIMITS.requestTimeoutMs,
           headersTimeout: LIMITS.headersTimeoutMs,
+          connectionsCheckingInterval: LIMITS.connectionsCheckingIntervalMs,
           keepAliveTimeout: LIMITS.keepAliveTimeoutMs,
+          // Node keeps the first of two Authorization (or Content-Type...) headers and drops the
+          // other; joined, an ambiguous pair is refused instead of silently picked.
+          joinDuplicateHeaders: true,
         },
         handler,
       )
