@@ -104,7 +104,9 @@ async function errorsPlugin(fastify: FastifyInstance) {
   fastify.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const problem = toProblem(error)
     fastify.metrics.rejections.inc({ code: problem.code })
-    if (problem.statusCode >= 500) request.log.error({ err: error, code: problem.code }, 'request failed')
+    // Only the unexpected is an error with a stack: a 503 while not ready is every probe's answer then.
+    if (problem.code === 'internal_error')
+      request.log.error({ err: error, code: problem.code }, 'request failed')
     else request.log.info({ code: problem.code, status: problem.statusCode }, 'request rejected')
     return sendProblem(reply, problem)
   })
