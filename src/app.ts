@@ -14,6 +14,7 @@ import jwt from './plugins/jwt.js'
 import metrics from './plugins/metrics.js'
 import readiness from './plugins/readiness.js'
 import swagger from './plugins/swagger.js'
+import { Problem } from './problems.js'
 import { genReqId } from './request-id.js'
 import health from './routes/health.js'
 import identity from './routes/identity.js'
@@ -53,9 +54,13 @@ export function serverOptions(config: Config, logger: Logger): FastifyHttpOption
           // Node keeps the first of two Authorization (or Content-Type...) headers and drops the
           // other; joined, an ambiguous pair is refused instead of silently picked.
           joinDuplicateHeaders: true,
+          // Node would answer these itself, without a request id or a problem body: see the hooks below.
+          requireHostHeader: false,
         },
         handler,
       )
+      // RFC 9110 §10.1.1: an expectation other than 100-continue may be ignored (Node answered 417).
+      server.on('checkExpectation', handler)
       return server
     },
   }
@@ -74,6 +79,9 @@ async function app(fastify: FastifyInstance, { config }: { config: Config }) {
     reply.header('x-request-id', request.id)
     // While draining, move keep-alive clients to new connections (another replica) one by one.
     if (state.shuttingDown) reply.header('connection', 'close')
+    // RFC 9112 §3.2, which Node would answer with a bare 400 (requireHostHeader).
+    if (request.headers.host === undefined && request.raw.httpVersion === '1.1')
+      return done(new Problem('invalid_request', 'An HTTP/1.1 request needs a Host header'))
     done()
   })
 

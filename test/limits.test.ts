@@ -106,6 +106,24 @@ describe('limits of the built server over real sockets', () => {
     expectProblem(refused, 431, 'headers_too_large')
   })
 
+  it('answers as problems, with a request id, what Node would answer bare: no Host, an unknown Expect', async () => {
+    const noHost = await rawRequest(t.url, 'GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n')
+    expectProblem(noHost, 400, 'invalid_request')
+    // HTTP/1.0 has no Host requirement.
+    expect((await rawRequest(t.url, 'GET /healthz HTTP/1.0\r\n\r\n')).status).toBe(200)
+    // RFC 9110 §10.1.1 lets a server ignore an expectation it does not know (Node answered a bare 417).
+    const expectation = await rawRequest(
+      t.url,
+      httpRequest('GET', '/v1/identity', [auth(), ['Expect', 'x-unknown']]),
+    )
+    expect(expectation.status, expectation.raw).toBe(200)
+    expect(expectation.headers['x-request-id']).toBeTruthy()
+    // CONNECT asks for a tunnel this service does not offer: the connection is closed, nothing else.
+    const connect = await rawRequest(t.url, 'CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n')
+    expect(connect.status).toBe(0)
+    expect((await fetch(`${t.url}/healthz`)).status).toBe(200)
+  })
+
   it('cuts off slow clients after the 10 s timeouts with 408, and serves others meanwhile', async () => {
     const started = Date.now()
     const timed = (socket: Socket) => closed(socket).then((raw) => ({ raw, ms: Date.now() - started }))
