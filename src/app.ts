@@ -54,7 +54,7 @@ export function serverOptions(config: Config, logger: Logger): FastifyHttpOption
           // Node keeps the first of two Authorization (or Content-Type...) headers and drops the
           // other; joined, an ambiguous pair is refused instead of silently picked.
           joinDuplicateHeaders: true,
-          // Node would answer these itself, without a request id or a problem body: see the hooks below.
+          // Node would answer a missing Host itself, bare: the app's first hook does instead.
           requireHostHeader: false,
         },
         handler,
