@@ -7,11 +7,12 @@ import type { Config } from './config.js'
 import { AccessLogController } from './logger.js'
 import auth from './plugins/auth.js'
 import cookie from './plugins/cookie.js'
-import errors from './plugins/errors.js'
+import errors, { clientErrorHandler, frameworkErrors } from './plugins/errors.js'
 import inboxes from './plugins/inboxes.js'
 import jwt from './plugins/jwt.js'
 import metrics from './plugins/metrics.js'
 import readiness from './plugins/readiness.js'
+import { Problem } from './problems.js'
 import { genReqId } from './request-id.js'
 import health from './routes/health.js'
 import identity from './routes/identity.js'
@@ -25,6 +26,8 @@ import { validatorCompiler } from './validator.js'
 export const LIMITS = {
   requestTimeoutMs: 10_000,
   headersTimeoutMs: 10_000,
+  // How often Node enforces those two: its default (30 s) lets a slow client hold a socket for 40 s.
+  connectionsCheckingIntervalMs: 1_000,
   // Above the idle timeout of common load balancers (60 s), so they close first.
   keepAliveTimeoutMs: 65_000,
   maxHeaderSize: 16 * 1024,
@@ -47,16 +50,26 @@ export function serverOptions(config: Config, logger: Logger): FastifyHttpOption
     bodyLimit: config.bodyLimit,
     requestTimeout: LIMITS.requestTimeoutMs,
     keepAliveTimeout: LIMITS.keepAliveTimeoutMs,
+    clientErrorHandler,
+    frameworkErrors,
     serverFactory: (handler) => {
       const server = createServer(
         {
           maxHeaderSize: LIMITS.maxHeaderSize,
           requestTimeout: LIMITS.requestTimeoutMs,
           headersTimeout: LIMITS.headersTimeoutMs,
+          connectionsCheckingInterval: LIMITS.connectionsCheckingIntervalMs,
           keepAliveTimeout: LIMITS.keepAliveTimeoutMs,
+          // Node keeps the first of two Authorization (or Content-Type...) headers and drops the
+          // other; joined, an ambiguous pair is refused instead of silently picked.
+          joinDuplicateHeaders: true,
+          // Node would answer a missing Host itself, bare: the app's first hook does instead.
+          requireHostHeader: false,
         },
         handler,
       )
+      // RFC 9110 §10.1.1: an expectation other than 100-continue may be ignored (Node answered 417).
+      server.on('checkExpectation', handler)
       return server
     },
   }
@@ -86,6 +99,9 @@ async function app(fastify: FastifyInstance, { config, generateDocument = false 
     reply.header('x-request-id', request.id).headers(API_SECURITY_HEADERS)
     // While draining, move keep-alive clients to new connections (another replica) one by one.
     if (state.shuttingDown) reply.header('connection', 'close')
+    // RFC 9112 §3.2, which Node would answer with a bare 400 (requireHostHeader).
+    if (request.headers.host === undefined && request.raw.httpVersion === '1.1')
+      return done(new Problem('invalid_request', 'An HTTP/1.1 request needs a Host header'))
     done()
   })
 

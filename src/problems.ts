@@ -25,6 +25,9 @@ export const PROBLEMS = {
   inbox_not_found: { status: 404, title: 'No such inbox' },
   not_found: { status: 404, title: 'Not found' },
   body_too_large: { status: 413, title: 'Body is too large' },
+  // Answered by the HTTP server itself, before any route (see the errors plugin).
+  request_timeout: { status: 408, title: 'Request took too long' },
+  headers_too_large: { status: 431, title: 'Request headers are too large' },
   rate_limited: { status: 429, title: 'Too many requests' },
   not_ready: { status: 503, title: 'Service is not ready' },
   internal_error: { status: 500, title: 'Internal error' },

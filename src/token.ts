@@ -1,5 +1,7 @@
+import { isUtf8 } from 'node:buffer'
 import { TokenError } from 'fast-jwt'
 import type { Config } from './config.js'
+import type { Claims } from './identity.js'
 import { Problem } from './problems.js'
 
 // Token verification rules, independent of Fastify: how a token is found, which options pin the
@@ -46,6 +48,27 @@ export function tokenHeader(token: string): { kid?: unknown; alg?: unknown } {
   return header
 }
 
+/**
+ * What fast-jwt lets through once a signature has verified, checked on the bytes it verified:
+ * - header and payload must be well-formed UTF-8 (RFC 7515 §5.2, RFC 7519 §7.2). Decoding is lossy,
+ *   so "a\xff" and "a\xfe" would both become the identifier "a\uFFFD": two users, one Chatwoot contact.
+ * - no `crit` at all: this service understands no extension, and fast-jwt skips a falsy `crit`
+ *   ("", null, false, 0) instead of refusing it (RFC 7515 §4.1.11 wants a non-empty array).
+ * - `exp` must be finite: `1e400` parses as Infinity, a token that never expires.
+ */
+export function checkVerified(token: string, claims: Claims): void {
+  const first = token.indexOf('.')
+  const header = Buffer.from(token.slice(0, first), 'base64url')
+  if (!isUtf8(header) || !isUtf8(Buffer.from(token.slice(first + 1, token.lastIndexOf('.')), 'base64url')))
+    throw new Problem('token_malformed', 'The token is not UTF-8')
+  // A member named crit is spelled out or escaped: parse the header again only then.
+  const text = header.toString('latin1')
+  if ((text.includes('crit') || text.includes('\\')) && Object.hasOwn(JSON.parse(text), 'crit'))
+    throw new Problem('token_malformed', 'The token names extensions this service does not understand')
+  if (claims.exp === Number.POSITIVE_INFINITY)
+    throw new Problem('claim_invalid', 'The token exp claim is invalid')
+}
+
 /** Options for fast-jwt's verifier: algorithms pinned, `exp` required, `iss`/`aud` required when configured. */
 export function verifierOptions(jwt: Config['jwt']) {
   const requiredClaims = ['exp']
@@ -80,8 +103,10 @@ export function tokenProblem(error: unknown): Problem {
       return new Problem('token_not_yet_valid', 'The token is not valid yet')
     case TokenError.codes.invalidAlgorithm:
       return new Problem('algorithm_not_allowed', 'The token algorithm is not allowed')
+    // verifyError: a signature the key cannot even parse (an ES256 one of the wrong length, or DER).
     case TokenError.codes.invalidSignature:
     case TokenError.codes.missingSignature:
+    case TokenError.codes.verifyError:
       return new Problem('invalid_signature', 'The token signature is invalid')
     case TokenError.codes.missingRequiredClaim:
       return new Problem(

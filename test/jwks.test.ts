@@ -159,6 +159,13 @@ describe('JWKS', () => {
     const early = await identity(server, await token(rsaA))
     expect(early.status).toBe(503)
     expect(await code(early)).toBe('not_ready')
+    // Expected while not ready, so logged as a rejection, never as an error with a stack.
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    const logs = server.lines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line))
+    expect(
+      logs.filter((line) => line.code === 'not_ready').map((line) => [line.level, line.msg]),
+    ).toContainEqual(['info', 'request rejected'])
+    expect(logs.filter((line) => line.level === 'error' || line.level === 'fatal')).toEqual([])
     jwks.mode = 'ok'
     await ready(server)
     expect((await identity(server, await token(rsaA))).status).toBe(200)

@@ -1,7 +1,13 @@
 import { TokenError } from 'fast-jwt'
 import { describe, expect, it } from 'vitest'
 import { Problem } from '../src/problems.js'
-import { bearerFromHeader, MAX_TOKEN_LENGTH, tokenProblem, verifierOptions } from '../src/token.js'
+import {
+  bearerFromHeader,
+  checkVerified,
+  MAX_TOKEN_LENGTH,
+  tokenProblem,
+  verifierOptions,
+} from '../src/token.js'
 
 const code = (fn: () => unknown) => {
   try {
@@ -73,6 +79,7 @@ describe('tokenProblem', () => {
     [TokenError.codes.invalidAlgorithm, 'The token algorithm is invalid.', 'algorithm_not_allowed'],
     [TokenError.codes.invalidSignature, 'The token signature is invalid.', 'invalid_signature'],
     [TokenError.codes.missingSignature, 'The token signature is missing.', 'invalid_signature'],
+    [TokenError.codes.verifyError, 'Cannot verify the signature.', 'invalid_signature'],
     [TokenError.codes.missingRequiredClaim, 'The exp claim is required.', 'claim_missing'],
     [TokenError.codes.invalidClaimValue, 'The iss claim value is not allowed.', 'invalid_issuer'],
     [TokenError.codes.invalidClaimValue, 'None of aud claim values are allowed.', 'invalid_audience'],
@@ -87,5 +94,34 @@ describe('tokenProblem', () => {
     expect(problem).toBeInstanceOf(Problem)
     expect(problem.code).toBe(expected)
     expect(problem.statusCode).toBe(401)
+  })
+})
+
+describe('checkVerified', () => {
+  const segment = (bytes: string | Buffer) => Buffer.from(bytes).toString('base64url')
+  const token = (header: string | Buffer, payload: string | Buffer = '{"sub":"u","exp":1}') =>
+    `${segment(header)}.${segment(payload)}.c2ln`
+  const claims = { sub: 'u', exp: 1 }
+
+  it('lets a plain token through, non-ASCII UTF-8 included', () => {
+    expect(code(() => checkVerified(token('{"alg":"HS256","kid":"clé"}'), claims))).toBe('no error')
+    expect(code(() => checkVerified(token('{"alg":"HS256"}', '{"sub":"Jürgen"}'), claims))).toBe('no error')
+  })
+
+  it.each([
+    ['a header that is not UTF-8', token(Buffer.from([0x7b, 0xff, 0x7d]))],
+    ['a payload that is not UTF-8', token('{"alg":"HS256"}', Buffer.from('{"sub":"a\xff"}', 'latin1'))],
+    ['a truncated UTF-8 sequence', token('{"alg":"HS256"}', Buffer.from([0x7b, 0xc3, 0x7d]))],
+    ['crit: ""', token('{"alg":"HS256","crit":""}')],
+    ['crit: null', token('{"alg":"HS256","crit":null}')],
+    ['crit spelled with an escape', token('{"alg":"HS256","\\u0063rit":false}')],
+  ])('refuses %s as token_malformed', (_name, value) => {
+    expect(code(() => checkVerified(value, claims))).toBe('token_malformed')
+  })
+
+  it('refuses an exp of Infinity (1e400 in JSON)', () => {
+    expect(code(() => checkVerified(token('{"alg":"HS256"}'), { exp: JSON.parse('1e400') }))).toBe(
+      'claim_invalid',
+    )
   })
 })

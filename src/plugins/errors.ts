@@ -1,4 +1,7 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { randomUUID } from 'node:crypto'
+import { STATUS_CODES } from 'node:http'
+import type { Socket } from 'node:net'
+import type { ConnectionError, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { isProblem, PROBLEM_CONTENT_TYPE, Problem, type ProblemCode } from '../problems.js'
 
@@ -59,12 +62,51 @@ export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply
   return reply.send(JSON.stringify(problem.toBody()))
 }
 
+/**
+ * Requests Node refuses before any route (headers over the size limit, headers or body not received
+ * in time, not HTTP at all) are answered as problems too, with a request id, instead of Fastify's
+ * plain JSON. Server option `clientErrorHandler`: `this` is the Fastify instance.
+ */
+export function clientErrorHandler(this: FastifyInstance, error: ConnectionError, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return
+  const problem =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? new Problem('headers_too_large', 'The request line and headers are larger than 16 KiB')
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? new Problem('request_timeout', 'The request was not received in time')
+        : new Problem('invalid_request', 'The request is not valid HTTP/1.1')
+  const reqId = randomUUID()
+  this.metrics.rejections.inc(problem.code)
+  this.log.info({ reqId, code: problem.code, status: problem.statusCode }, 'request rejected')
+  // As Node does: never write into a response that has already started on this socket.
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage
+  if (socket.writable && !inFlight?.headersSent) {
+    const body = JSON.stringify(problem.toBody())
+    socket.write(
+      `HTTP/1.1 ${problem.statusCode} ${STATUS_CODES[problem.statusCode]}\r\n` +
+        `Content-Type: ${PROBLEM_CONTENT_TYPE}; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `X-Request-Id: ${reqId}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
+    )
+  }
+  socket.destroy(error)
+}
+
+/** Server option `frameworkErrors`: a URL Fastify cannot decode, answered like any other bad request. */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const problem = toProblem(error)
+  request.server.metrics.rejections.inc(problem.code)
+  request.log.info({ code: problem.code, status: problem.statusCode }, 'request rejected')
+  sendProblem(reply.header('x-request-id', request.id), problem)
+}
+
 /** problem+json for every error and unknown route, with one log line per rejection naming its code. */
 async function errorsPlugin(fastify: FastifyInstance) {
   fastify.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const problem = toProblem(error)
     fastify.metrics.rejections.inc(problem.code)
-    if (problem.statusCode >= 500) request.log.error({ err: error, code: problem.code }, 'request failed')
+    // Only the unexpected is an error with a stack: a 503 while not ready is every probe's answer then.
+    if (problem.code === 'internal_error')
+      request.log.error({ err: error, code: problem.code }, 'request failed')
     else request.log.info({ code: problem.code, status: problem.statusCode }, 'request rejected')
     return sendProblem(reply, problem)
   })

@@ -7,7 +7,7 @@ import type { Claims } from '../identity.js'
 import { KeySet, type VerificationKey } from '../jwks.js'
 import { Problem } from '../problems.js'
 import { VerifiedTokenCache } from '../token-cache.js'
-import { MAX_TOKEN_LENGTH, tokenHeader, tokenProblem, verifierOptions } from '../token.js'
+import { checkVerified, MAX_TOKEN_LENGTH, tokenHeader, tokenProblem, verifierOptions } from '../token.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -60,6 +60,7 @@ async function jwtPlugin(fastify: FastifyInstance, { config }: { config: Config 
   const generation = () => keySet?.generation ?? 0
 
   const checked = (token: string, claims: Claims) => {
+    checkVerified(token, claims)
     checkIssuedAt(claims, toleranceMs)
     cache.set(token, claims, Date.now(), generation())
     return claims

@@ -1,5 +1,13 @@
-import { generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto'
-import { SignJWT } from 'jose'
+import {
+  constants,
+  createHmac,
+  createPublicKey,
+  sign as cryptoSign,
+  generateKeyPairSync,
+  type KeyObject,
+  randomBytes,
+} from 'node:crypto'
+import { exportJWK, SignJWT } from 'jose'
 
 // Real keys and real tokens, signed with jose: an implementation independent of the service's verifier.
 
@@ -65,4 +73,41 @@ const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('
 /** A token assembled by hand, for shapes no honest signer produces. */
 export function rawToken(header: unknown, payload: unknown, signature = ''): string {
   return `${b64url(header)}.${b64url(payload)}.${signature}`
+}
+
+export const base64url = (bytes: string | Buffer) => Buffer.from(bytes).toString('base64url')
+
+/**
+ * A compact JWS over exactly these header and payload bytes, signed with node:crypto: for tokens no
+ * JOSE library would produce (duplicate members, `crit`, non-UTF-8 bytes, claims of the wrong type).
+ */
+export function signBytes(key: KeyPair, header: string | Buffer, payload: string | Buffer, alg = key.alg) {
+  const input = `${base64url(header)}.${base64url(payload)}`
+  return `${input}.${signInput(key.privateKey, input, alg).toString('base64url')}`
+}
+
+/** The JWS signature of `input` (RFC 7518), with any key the algorithm can take. */
+export function signInput(key: KeyObject | Uint8Array | string, input: string, alg: string): Buffer {
+  const data = Buffer.from(input)
+  const hash = `sha${alg.slice(2)}`
+  if (alg.startsWith('HS'))
+    return createHmac(hash, key as Uint8Array)
+      .update(data)
+      .digest()
+  const privateKey = key as KeyObject
+  if (alg.startsWith('RS')) return cryptoSign(hash, data, privateKey)
+  if (alg.startsWith('PS'))
+    return cryptoSign(hash, data, {
+      key: privateKey,
+      padding: constants.RSA_PKCS1_PSS_PADDING,
+      saltLength: constants.RSA_PSS_SALTLEN_DIGEST,
+    })
+  if (alg.startsWith('ES')) return cryptoSign(hash, data, { key: privateKey, dsaEncoding: 'ieee-p1363' })
+  if (alg === 'EdDSA') return cryptoSign(null, data, privateKey)
+  throw new Error(`cannot sign ${alg}`)
+}
+
+/** The public half of a key pair as a JWK, as a JWKS document would publish it. */
+export async function publicJwk(key: KeyPair): Promise<Record<string, unknown>> {
+  return { ...(await exportJWK(createPublicKey(key.privateKey as KeyObject))) }
 }
