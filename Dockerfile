@@ -21,14 +21,6 @@ RUN npm ci --omit=dev --no-audit --no-fund
 
 # --- runtime: node and the app, no npm, no shell, no sources or tests ---
 FROM gcr.io/distroless/nodejs24-debian12:nonroot
-ARG VERSION=0.1.0
-ARG REVISION=unknown
-LABEL org.opencontainers.image.title="chatwoot-identity" \
-      org.opencontainers.image.description="Issues Chatwoot identity-validation hashes (HMAC-SHA256) for users with a verified session JWT" \
-      org.opencontainers.image.version="${VERSION}" \
-      org.opencontainers.image.revision="${REVISION}" \
-      org.opencontainers.image.licenses="MIT" \
-      org.opencontainers.image.base.name="gcr.io/distroless/nodejs24-debian12:nonroot"
 ENV NODE_ENV=production \
     PORT=8080
 WORKDIR /app
@@ -42,5 +34,14 @@ EXPOSE 8080
 # No shell in the image: the check is a node script (GET /healthz on $PORT, 2 s timeout).
 HEALTHCHECK --interval=15s --timeout=5s --start-period=10s --retries=3 \
   CMD ["/nodejs/bin/node", "/app/dist/healthcheck.js"]
+# Last, so that a new revision only relabels the layers above.
+ARG VERSION=0.1.0
+ARG REVISION=unknown
+LABEL org.opencontainers.image.title="chatwoot-identity" \
+      org.opencontainers.image.description="Issues Chatwoot identity-validation hashes (HMAC-SHA256) for users with a verified session JWT" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.licenses="MIT" \
+      org.opencontainers.image.base.name="gcr.io/distroless/nodejs24-debian12:nonroot"
 # The base image's entrypoint is node itself, so node is PID 1 and receives SIGTERM directly.
 CMD ["dist/server.js"]

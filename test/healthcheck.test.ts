@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { hsKey } from './helpers/keys.js'
 import { type Running, startServer } from './helpers/process.js'
-import { freePort } from './helpers/redis.js'
+import { freePort } from './helpers/net.js'
 
 // dist/healthcheck.js, the image's HEALTHCHECK, run as the container runs it: node, environment, exit code.
 

@@ -5,7 +5,8 @@ import { Redis } from 'ioredis'
 import { afterEach, describe, expect, it } from 'vitest'
 import { hsKey, sign } from './helpers/keys.js'
 import { type Running, startServer } from './helpers/process.js'
-import { freePort, type RunningRedis, startRedis } from './helpers/redis.js'
+import { freePort } from './helpers/net.js'
+import { type RunningRedis, startRedis } from './helpers/redis.js'
 
 // Built service processes over real HTTP, counting in a real redis-server: one limit across replicas,
 // and what happens when Redis stops answering or is gone.

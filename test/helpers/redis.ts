@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { freePort } from './net.js'
 
 // A real Redis (Debian's redis-server) on a free loopback port, for as long as a test needs it.
 
@@ -38,15 +38,6 @@ process.on('exit', () => {
     child.kill('SIGKILL')
   }
 })
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const address = server.address()
-  server.close()
-  if (address === null || typeof address === 'string') throw new Error('no port')
-  return address.port
-}
 
 async function startOnce(port: number, password: string | undefined): Promise<ChildProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'ci-redis-'))
@@ -121,5 +112,3 @@ export async function startRedis(options: { password?: string } = {}): Promise<R
   }
   throw lastError
 }
-
-export { freePort }
