@@ -156,7 +156,12 @@ const PlainSchema = z.object({
     .string()
     .regex(/^\d+$/, 'must be a whole number of requests')
     .transform(Number)
-    .pipe(z.number().min(1, 'must be at least 1 (leave it unset for no limit)').max(1_000_000_000))
+    .pipe(
+      z
+        .number()
+        .min(1, 'must be at least 1 (leave it unset for no limit)')
+        .max(1_000_000_000, 'must be at most 1000000000'),
+    )
     .optional(),
   RATE_LIMIT_WINDOW_SECONDS: z
     .string()
