@@ -11,9 +11,11 @@ import errors, { clientErrorHandler, frameworkErrors } from './plugins/errors.js
 import inboxes from './plugins/inboxes.js'
 import jwt from './plugins/jwt.js'
 import metrics from './plugins/metrics.js'
+import rateLimit from './plugins/rate-limit.js'
 import readiness from './plugins/readiness.js'
 import { Problem } from './problems.js'
 import { genReqId } from './request-id.js'
+import { fastifyTrustProxy } from './trust-proxy.js'
 import health from './routes/health.js'
 import identity from './routes/identity.js'
 import openapi from './routes/openapi.js'
@@ -48,6 +50,8 @@ export function serverOptions(config: Config, logger: Logger): FastifyHttpOption
       },
     },
     bodyLimit: config.bodyLimit,
+    // X-Forwarded-For counts only from the proxies TRUST_PROXY names (request.ip, the rate limit's key).
+    trustProxy: fastifyTrustProxy(config.trustProxy),
     requestTimeout: LIMITS.requestTimeoutMs,
     keepAliveTimeout: LIMITS.keepAliveTimeoutMs,
     clientErrorHandler,
@@ -112,6 +116,7 @@ async function app(fastify: FastifyInstance, { config, generateDocument = false 
   await fastify.register(cookie)
   await fastify.register(jwt, { config })
   await fastify.register(auth, { config })
+  await fastify.register(rateLimit, { config })
   await fastify.register(inboxes, { config })
 
   await fastify.register(health)

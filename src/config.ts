@@ -11,6 +11,7 @@ import {
   mergeInboxSecrets,
   readSecretsFile,
 } from './secrets.js'
+import { parseTrustProxy, type TrustProxy } from './trust-proxy.js'
 
 export { ConfigError }
 
@@ -65,10 +66,21 @@ export interface Config {
   readonly profileClaims: ReadonlyArray<readonly [ProfileField, string]>
   /** Exact browser origins allowed to call the identity endpoints with credentials; empty: no CORS. */
   readonly corsOrigins: readonly string[]
+  /** Who may set X-Forwarded-For (Fastify's trustProxy). */
+  readonly trustProxy: TrustProxy
+  /** Per-caller limit; undefined (RATE_LIMIT_MAX unset) means no limit and no plugin at all. */
+  readonly rateLimit: RateLimitConfig | undefined
+}
+
+export interface RateLimitConfig {
+  readonly max: number
+  readonly windowSeconds: number
+  /** Counters live in this Redis when set, so every replica enforces one limit. Holds a password at times. */
+  readonly redisUrl: string | undefined
 }
 
 /** The variables that may carry a secret, and so may be given as `<NAME>_FILE` instead. */
-const SECRET_VARIABLES = ['JWT_SECRET', 'JWT_PUBLIC_KEY', 'VERIFY_API_KEYS'] as const
+const SECRET_VARIABLES = ['JWT_SECRET', 'JWT_PUBLIC_KEY', 'VERIFY_API_KEYS', 'RATE_LIMIT_REDIS_URL'] as const
 const INBOX_VARIABLE = /^CHATWOOT_INBOX_(.+)_SECRET(_FILE)?$/
 
 /** `X` or the content of the file named by `X_FILE` (one trailing newline removed); never both. */
@@ -174,6 +186,24 @@ const PlainSchema = z.object({
     .optional(),
   SHUTDOWN_DRAIN_SECONDS: seconds(2, 0, 3600),
   SHUTDOWN_TIMEOUT_SECONDS: seconds(8, 0.5, 3600),
+  TRUST_PROXY: z.string().optional(),
+  RATE_LIMIT_MAX: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number of requests')
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .min(1, 'must be at least 1 (leave it unset for no limit)')
+        .max(1_000_000_000, 'must be at most 1000000000'),
+    )
+    .optional(),
+  RATE_LIMIT_WINDOW_SECONDS: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number of seconds')
+    .transform(Number)
+    .pipe(z.number().min(1, 'must be at least 1').max(86_400, 'must be at most 86400'))
+    .optional(),
 })
 
 const PLAIN_VARIABLES = Object.keys(PlainSchema.shape)
@@ -256,6 +286,12 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('SHUTDOWN_DRAIN_SECONDS', 'must be shorter than SHUTDOWN_TIMEOUT_SECONDS')
   }
 
+  const rateLimit = rateLimitConfig(
+    plain.RATE_LIMIT_MAX,
+    plain.RATE_LIMIT_WINDOW_SECONDS,
+    secrets.RATE_LIMIT_REDIS_URL,
+  )
+
   return deepFreeze({
     port: plain.PORT,
     host: plain.HOST,
@@ -284,7 +320,41 @@ export function loadConfig(env: Env = process.env): Config {
     metricsPort: plain.METRICS_PORT,
     profileClaims,
     corsOrigins,
+    trustProxy: parseTrustProxy(plain.TRUST_PROXY),
+    rateLimit,
   })
+}
+
+function rateLimitConfig(
+  max: number | undefined,
+  windowSeconds: number | undefined,
+  redisUrl: string | undefined,
+): RateLimitConfig | undefined {
+  if (max === undefined) {
+    // Set without a max it would silently do nothing: most likely a forgotten RATE_LIMIT_MAX.
+    if (windowSeconds !== undefined)
+      throw new ConfigError('RATE_LIMIT_WINDOW_SECONDS', 'is set but RATE_LIMIT_MAX is not (no limit)')
+    if (redisUrl !== undefined)
+      throw new ConfigError('RATE_LIMIT_REDIS_URL', 'is set but RATE_LIMIT_MAX is not (no limit)')
+    return undefined
+  }
+  if (redisUrl !== undefined) checkRedisUrl(redisUrl)
+  return { max, windowSeconds: windowSeconds ?? 60, redisUrl }
+}
+
+/** The URL may hold a password: problems are described, the value is never repeated. */
+function checkRedisUrl(value: string): void {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw new ConfigError('RATE_LIMIT_REDIS_URL', 'is not a URL (redis://[:password@]host[:port][/db])')
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:')
+    throw new ConfigError('RATE_LIMIT_REDIS_URL', 'must start with redis:// or rediss:// (TLS)')
+  if (url.hostname === '') throw new ConfigError('RATE_LIMIT_REDIS_URL', 'names no host')
+  if (url.pathname !== '' && url.pathname !== '/' && !/^\/\d{1,2}$/.test(url.pathname))
+    throw new ConfigError('RATE_LIMIT_REDIS_URL', 'path must be a database number, e.g. /0')
 }
 
 function jwtKeyConfig(

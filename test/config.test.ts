@@ -44,6 +44,8 @@ describe('loadConfig', () => {
       shutdown: { drainSeconds: 2, timeoutSeconds: 8 },
       jwks: { cacheSeconds: 600, cooldownSeconds: 30, timeoutSeconds: 5, maxStaleSeconds: 86400 },
       verifyApiKeys: [],
+      trustProxy: false,
+      rateLimit: undefined,
     })
     expect([...config.envInboxes.keys()]).toEqual(['website'])
     expect(Object.isFrozen(config)).toBe(true)
@@ -132,6 +134,41 @@ describe('loadConfig', () => {
     expect(config.corsOrigins).toEqual(['https://app.example.com', 'http://localhost:3000'])
     expect(Object.isFrozen(config.corsOrigins)).toBe(true)
     expect(loadConfig({ ...base, EMAIL_CLAIM: 'email' }).profileClaims).toEqual([['email', 'email']])
+  })
+
+  it('reads TRUST_PROXY as a hop count or a list of addresses and CIDRs', () => {
+    expect(loadConfig({ ...base, TRUST_PROXY: '2' }).trustProxy).toBe(2)
+    expect(loadConfig({ ...base, TRUST_PROXY: '0' }).trustProxy).toBe(false)
+    expect(loadConfig({ ...base, TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,fd00::/8 ,::1' }).trustProxy).toEqual([
+      '10.0.0.0/8',
+      '127.0.0.1',
+      'fd00::/8',
+      '::1',
+    ])
+    expect(loadConfig({ ...base, TRUST_PROXY: 'loopback,uniquelocal' }).trustProxy).toEqual([
+      'loopback',
+      'uniquelocal',
+    ])
+  })
+
+  it('reads the rate limit: off unless RATE_LIMIT_MAX is set, a 60 s window by default', () => {
+    expect(loadConfig({ ...base, RATE_LIMIT_MAX: '100' }).rateLimit).toEqual({
+      max: 100,
+      windowSeconds: 60,
+      redisUrl: undefined,
+    })
+    const redisUrl = 'redis://:p%40ss@redis.internal:6380/2'
+    expect(
+      loadConfig({
+        ...base,
+        RATE_LIMIT_MAX: '5',
+        RATE_LIMIT_WINDOW_SECONDS: '10',
+        RATE_LIMIT_REDIS_URL_FILE: file('redis-url', `${redisUrl}\n`),
+      }).rateLimit,
+    ).toEqual({ max: 5, windowSeconds: 10, redisUrl })
+    expect(
+      loadConfig({ ...base, RATE_LIMIT_MAX: '1', RATE_LIMIT_REDIS_URL: 'rediss://cache:6379' }).rateLimit,
+    ).toMatchObject({ redisUrl: 'rediss://cache:6379' })
   })
 
   it('treats an empty variable as unset', () => {
@@ -320,6 +357,63 @@ describe('loadConfig', () => {
     ],
   ]
 
+  cases.push(
+    ['a hop count too large', { ...base, TRUST_PROXY: '1000' }, 'TRUST_PROXY', /at most 100/],
+    ['TRUST_PROXY=true', { ...base, TRUST_PROXY: 'true' }, 'TRUST_PROXY', /neither a hop count/],
+    ['a bad CIDR', { ...base, TRUST_PROXY: '10.0.0.0/33' }, 'TRUST_PROXY', /"10\.0\.0\.0\/33"/],
+    ['a host name as proxy', { ...base, TRUST_PROXY: 'proxy.local' }, 'TRUST_PROXY', /IP address or CIDR/],
+    ['an empty proxy list', { ...base, TRUST_PROXY: ' , ' }, 'TRUST_PROXY', /lists no proxy/],
+    ['a rate limit of 0', { ...base, RATE_LIMIT_MAX: '0' }, 'RATE_LIMIT_MAX', /at least 1/],
+    ['a fractional rate limit', { ...base, RATE_LIMIT_MAX: '2.5' }, 'RATE_LIMIT_MAX', /whole number/],
+    [
+      'a window of 0',
+      { ...base, RATE_LIMIT_MAX: '5', RATE_LIMIT_WINDOW_SECONDS: '0' },
+      'RATE_LIMIT_WINDOW_SECONDS',
+      /at least 1/,
+    ],
+    [
+      'a window longer than a day',
+      { ...base, RATE_LIMIT_MAX: '5', RATE_LIMIT_WINDOW_SECONDS: '90000' },
+      'RATE_LIMIT_WINDOW_SECONDS',
+      /at most 86400/,
+    ],
+    [
+      'a window without a max',
+      { ...base, RATE_LIMIT_WINDOW_SECONDS: '30' },
+      'RATE_LIMIT_WINDOW_SECONDS',
+      /RATE_LIMIT_MAX is not/,
+    ],
+    [
+      'a Redis URL without a max',
+      { ...base, RATE_LIMIT_REDIS_URL: 'redis://cache:6379' },
+      'RATE_LIMIT_REDIS_URL',
+      /RATE_LIMIT_MAX is not/,
+    ],
+    [
+      'a Redis URL of another scheme',
+      { ...base, RATE_LIMIT_MAX: '5', RATE_LIMIT_REDIS_URL: 'http://user:hunter2@cache:6379' },
+      'RATE_LIMIT_REDIS_URL',
+      /redis:\/\/ or rediss:\/\//,
+    ],
+    [
+      'a Redis URL that is no URL',
+      { ...base, RATE_LIMIT_MAX: '5', RATE_LIMIT_REDIS_URL: 'hunter2@cache' },
+      'RATE_LIMIT_REDIS_URL',
+      /is not a URL/,
+    ],
+    [
+      'a Redis URL and its _FILE twin',
+      {
+        ...base,
+        RATE_LIMIT_MAX: '5',
+        RATE_LIMIT_REDIS_URL: 'redis://c',
+        RATE_LIMIT_REDIS_URL_FILE: '/dev/null',
+      },
+      'RATE_LIMIT_REDIS_URL',
+      /either RATE_LIMIT_REDIS_URL or RATE_LIMIT_REDIS_URL_FILE/,
+    ],
+  )
+
   it.each(cases)('refuses %s, naming the variable', (_name, env, variable, pattern) => {
     const error = problem(env)
     expect(error.variable).toBe(variable)
@@ -333,5 +427,9 @@ describe('loadConfig', () => {
     const fileSecret = 'sk-live-in-a-broken-file'
     const broken = file('leak.json', `{"inboxes": {"web": {"secret": "${fileSecret}"}`)
     expect(problem({ JWT_SECRET, SECRETS_FILE: broken }).message).not.toContain(fileSecret)
+    for (const url of ['http://user:hunter2@cache:6379', 'redis://:hunter2@cache/x', 'hunter2@cache'])
+      expect(problem({ ...base, RATE_LIMIT_MAX: '5', RATE_LIMIT_REDIS_URL: url }).message).not.toContain(
+        'hunter2',
+      )
   })
 })

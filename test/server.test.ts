@@ -176,6 +176,18 @@ describe('configuration errors at start', () => {
     ['no inbox', 'CHATWOOT_INBOX_<NAME>_SECRET', { JWT_SECRET: 'x'.repeat(32) }],
     ['a bad PEM', 'JWT_PUBLIC_KEY', { JWT_PUBLIC_KEY: 'not a pem', ...INBOX }],
     ['a bad port', 'PORT', { JWT_SECRET: 'x'.repeat(32), ...INBOX, PORT: 'x' }],
+    ['a rate limit of 0', 'RATE_LIMIT_MAX', { JWT_SECRET: 'x'.repeat(32), ...INBOX, RATE_LIMIT_MAX: '0' }],
+    [
+      'a Redis URL of another scheme',
+      'RATE_LIMIT_REDIS_URL',
+      {
+        JWT_SECRET: 'x'.repeat(32),
+        ...INBOX,
+        RATE_LIMIT_MAX: '5',
+        RATE_LIMIT_REDIS_URL: 'http://:hunter2@cache',
+      },
+    ],
+    ['trusting every proxy', 'TRUST_PROXY', { JWT_SECRET: 'x'.repeat(32), ...INBOX, TRUST_PROXY: 'true' }],
   ])('%s: exit 1 with one line naming %s, no secret printed', async (_name, variable, env) => {
     const { code, stdout, stderr } = await runToExit(env as Record<string, string>)
     expect(code).toBe(1)
@@ -185,5 +197,6 @@ describe('configuration errors at start', () => {
     expect(lines[0]).toContain(`${variable}: `)
     expect(stderr).not.toContain(SPEC_VECTOR.secret)
     expect(stderr).not.toContain('too-short-secret-value')
+    expect(stderr).not.toContain('hunter2')
   })
 })

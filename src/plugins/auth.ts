@@ -10,6 +10,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Claims of the verified session token, when the request was authenticated by one. */
     claims: Claims | null
+    /** Which service key authenticated the request: a digest prefix, never the key (for rate limiting). */
+    serviceKeyId: string | null
   }
   interface FastifyInstance {
     /** onRequest hook: a valid session JWT is required. */
@@ -24,21 +26,24 @@ type AuthHook = (request: FastifyRequest, reply: FastifyReply, done: HookHandler
 // One-shot hashing: no Hash object per request.
 const digest = (value: string) => hash('sha256', value, 'buffer') as unknown as Buffer
 
-/** Checks a presented key against every configured one in constant time, whatever matches or not. */
-export function apiKeyMatcher(keys: readonly string[]): (presented: string) => boolean {
+/**
+ * Checks a presented key against every configured one in constant time, whatever matches or not.
+ * Answers the matching key's id (a SHA-256 prefix, safe to use as a counter name) or undefined.
+ */
+export function apiKeyMatcher(keys: readonly string[]): (presented: string) => string | undefined {
   const digests = keys.map(digest)
   return (presented) => {
-    if (digests.length === 0) return false
+    if (digests.length === 0) return undefined
     const candidate = digest(presented)
-    let matched = false
-    for (const known of digests) matched = timingSafeEqual(known, candidate) || matched
-    return matched
+    let matched: Buffer | undefined
+    for (const known of digests) if (timingSafeEqual(known, candidate)) matched = known
+    return matched?.subarray(0, 8).toString('hex')
   }
 }
 
 async function authPlugin(fastify: FastifyInstance, { config }: { config: Config }) {
   const cookieName = config.jwt.cookie
-  const isServiceKey = apiKeyMatcher(config.verifyApiKeys)
+  const serviceKeyId = apiKeyMatcher(config.verifyApiKeys)
   const missing = () =>
     new Problem(
       'missing_token',
@@ -48,6 +53,7 @@ async function authPlugin(fastify: FastifyInstance, { config }: { config: Config
     )
 
   fastify.decorateRequest('claims', null)
+  fastify.decorateRequest('serviceKeyId', null)
 
   /** The Authorization header alone counts when present; else the session cookie, when configured. */
   function credential(request: FastifyRequest): { token: string; fromHeader: boolean } {
@@ -90,7 +96,11 @@ async function authPlugin(fastify: FastifyInstance, { config }: { config: Config
     (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) => {
       try {
         const { token, fromHeader } = credential(request)
-        if (fromHeader && isServiceKey(token)) return done()
+        const keyId = fromHeader ? serviceKeyId(token) : undefined
+        if (keyId !== undefined) {
+          request.serviceKeyId = keyId
+          return done()
+        }
         authenticate(request, token, done)
       } catch (error) {
         done(error as Error)

@@ -52,7 +52,7 @@ const identityRoutes: FastifyPluginAsyncZod<{ config: Config }> = async (fastify
   fastify.get(
     '/v1/identity',
     {
-      onRequest: [noStore, fastify.requireSession],
+      onRequest: [noStore, fastify.rateLimited(fastify.requireSession)],
       schema: {
         operationId: 'getIdentity',
         summary: 'Identity hash for the user of a session token',
@@ -100,7 +100,7 @@ const identityRoutes: FastifyPluginAsyncZod<{ config: Config }> = async (fastify
   fastify.post(
     '/v1/identity/verify',
     {
-      onRequest: [noStore, fastify.requireServiceOrSession],
+      onRequest: [noStore, fastify.rateLimited(fastify.requireServiceOrSession)],
       schema: {
         operationId: 'verifyIdentity',
         summary: 'Check an identifier and hash pair',
