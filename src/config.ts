@@ -117,6 +117,13 @@ function readVariable(env: Env, name: string): string | undefined {
   return file === undefined ? direct : readSecretFile(`${name}_FILE`, file)
 }
 
+/** CHATWOOT_API_TOKEN goes into a header: anything but visible ASCII could not be sent, or might be echoed. */
+export function checkApiToken(variable: string, token: string): string {
+  if (!/^[\x21-\x7e]+$/.test(token))
+    throw new ConfigError(variable, 'must be printable ASCII without spaces (an access token from Chatwoot)')
+  return token
+}
+
 // An empty variable counts as unset, as compose files and shells often leave `X=` behind.
 export const nonEmpty = (value: string | undefined) =>
   value === undefined || value === '' ? undefined : value
@@ -450,15 +457,7 @@ function chatwootConfig(
       ),
     )
   }
-  // It goes into a header: anything else could not be sent (and might end up in an error message).
-  if (token !== undefined && !/^[\x21-\x7e]+$/.test(token)) {
-    problems.list.push(
-      new ConfigError(
-        'CHATWOOT_API_TOKEN',
-        'must be printable ASCII without spaces (an access token from Chatwoot)',
-      ),
-    )
-  }
+  if (token !== undefined) problems.attempt(() => checkApiToken('CHATWOOT_API_TOKEN', token))
   if (plain.CHATWOOT_ACCOUNT_ID === undefined && !failed.has('CHATWOOT_ACCOUNT_ID')) {
     problems.list.push(new ConfigError('CHATWOOT_ACCOUNT_ID', 'is required with CHATWOOT_URL'))
   }

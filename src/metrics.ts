@@ -8,7 +8,10 @@ export function createMetrics() {
   collectDefaultMetrics({ register: registry })
   const prefix = 'chatwoot_identity_'
   // Gauges read at scrape time from whoever owns the value.
-  const sources = { jwksAgeSeconds: (): number | undefined => undefined }
+  const sources = {
+    jwksAgeSeconds: (): number | undefined => undefined,
+    chatwootSyncAgeSeconds: (): number | undefined => undefined,
+  }
   return {
     registry,
     sources,
@@ -62,6 +65,21 @@ export function createMetrics() {
       help: 'Secrets file reloads, by outcome',
       labelNames: ['outcome'] as const,
       registers: [registry],
+    }),
+    chatwootSyncs: new Counter({
+      name: `${prefix}chatwoot_syncs_total`,
+      help: 'Fetches of the Chatwoot inbox list, by outcome',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    chatwootSyncAge: new Gauge({
+      name: `${prefix}chatwoot_sync_age_seconds`,
+      help: 'Seconds since the Chatwoot inbox list was last fetched successfully (absent before the first success)',
+      registers: [registry],
+      collect() {
+        const age = sources.chatwootSyncAgeSeconds()
+        if (age !== undefined) this.set(age)
+      },
     }),
     inboxes: new Gauge({
       name: `${prefix}inboxes`,
