@@ -77,6 +77,8 @@ export interface InboxConfig {
   /** SECRETS_FILE, with the set it held at start. */
   readonly secretsFile:
     { readonly path: string; readonly inboxes: ReadonlyMap<string, InboxSecret> } | undefined
+  /** The environment's and the file's inboxes merged (the same inbox in both is an error), as at start. */
+  readonly localInboxes: ReadonlyMap<string, InboxSecret>
   /** Chatwoot's Application API as an inbox source, when CHATWOOT_URL is set. */
   readonly chatwoot: ChatwootConfig | undefined
 }
@@ -420,7 +422,7 @@ function inboxConfig(env: Env, problems: Problems): InboxConfig | undefined {
           ),
     )
   }
-  return { envInboxes, secretsFile, chatwoot }
+  return { envInboxes, secretsFile, localInboxes: merged ?? new Map(), chatwoot }
 }
 
 function chatwootConfig(

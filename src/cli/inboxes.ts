@@ -1,13 +1,8 @@
 import { fetchChatwootInboxes } from '../chatwoot.js'
 import { ConfigError, type Env, loadInboxConfig, readSecretFile } from '../config.js'
 import { FetchError } from '../fetch-json.js'
-import {
-  type Inbox,
-  type InboxSecret,
-  InboxStore,
-  mergeInboxSecrets,
-  overlayInboxSecrets,
-} from '../secrets.js'
+import { isProblem } from '../problems.js'
+import { type Inbox, type InboxSecret, InboxStore, overlayInboxSecrets } from '../secrets.js'
 import { failure, usageError } from './errors.js'
 
 // The inbox secrets the command line hashes with: exactly the service's sources and lookup, or the
@@ -21,11 +16,9 @@ export interface Inboxes {
 
 /** Every configured inbox (environment, SECRETS_FILE, then one fetch from Chatwoot when configured). */
 export async function configuredInboxes(env: Env): Promise<Inboxes> {
-  let local: Map<string, InboxSecret>
   let config: ReturnType<typeof loadInboxConfig>
   try {
     config = loadInboxConfig(env)
-    local = mergeInboxSecrets('SECRETS_FILE', config.envInboxes, config.secretsFile?.inboxes ?? new Map())
   } catch (error) {
     if (error instanceof ConfigError) throw failure(`configuration error: ${error.message}`)
     throw error
@@ -51,7 +44,7 @@ export async function configuredInboxes(env: Env): Promise<Inboxes> {
       )
     }
   }
-  const { merged, notes: overlay } = overlayInboxSecrets(local, chatwoot)
+  const { merged, notes: overlay } = overlayInboxSecrets(config.localInboxes, chatwoot)
   return { store: new InboxStore(merged, complete), notes: [...notes, ...overlay] }
 }
 
@@ -73,7 +66,8 @@ export function pick({ store }: Inboxes, param: string | undefined): Inbox {
   try {
     return store.resolve(param)
   } catch (error) {
-    const code = (error as { code?: string }).code
+    if (!isProblem(error)) throw error
+    const { code } = error
     const names = store.names().join(', ') || 'none'
     if (code === 'invalid_inbox') throw failure(`--inbox must match ^[A-Za-z0-9_-]{1,64}$`)
     if (code === 'inbox_required')

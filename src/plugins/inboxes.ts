@@ -32,7 +32,7 @@ const DEBOUNCE_MS = 200
 async function inboxesPlugin(fastify: FastifyInstance, { config }: { config: Config }) {
   const { metrics, log } = fastify
   // Environment and file inboxes, and Chatwoot's: undefined until its first sync when it is configured.
-  let local = mergeInboxSecrets('SECRETS_FILE', config.envInboxes, config.secretsFile?.inboxes ?? new Map())
+  let local = config.localInboxes
   let chatwoot: ReadonlyMap<string, InboxSecret> | undefined = config.chatwoot ? undefined : new Map()
   let current = fingerprintInboxes(local)
   let published = ''
