@@ -12,6 +12,17 @@ export function createMetrics() {
     jwksAgeSeconds: (): number | undefined => undefined,
     chatwootSyncAgeSeconds: (): number | undefined => undefined,
   }
+  // Set at scrape time from `age`; absent until it has a value.
+  const ageGauge = (name: string, help: string, age: () => number | undefined) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        const seconds = age()
+        if (seconds !== undefined) this.set(seconds)
+      },
+    })
   return {
     registry,
     sources,
@@ -46,15 +57,11 @@ export function createMetrics() {
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),
-    jwksAge: new Gauge({
-      name: `${prefix}jwks_age_seconds`,
-      help: 'Seconds since the key set was last fetched successfully (absent before the first success)',
-      registers: [registry],
-      collect() {
-        const age = sources.jwksAgeSeconds()
-        if (age !== undefined) this.set(age)
-      },
-    }),
+    jwksAge: ageGauge(
+      `${prefix}jwks_age_seconds`,
+      'Seconds since the key set was last fetched successfully (absent before the first success)',
+      () => sources.jwksAgeSeconds(),
+    ),
     jwksKeys: new Gauge({
       name: `${prefix}jwks_keys`,
       help: 'Keys in the current key set',
@@ -72,15 +79,11 @@ export function createMetrics() {
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),
-    chatwootSyncAge: new Gauge({
-      name: `${prefix}chatwoot_sync_age_seconds`,
-      help: 'Seconds since the Chatwoot inbox list was last fetched successfully (absent before the first success)',
-      registers: [registry],
-      collect() {
-        const age = sources.chatwootSyncAgeSeconds()
-        if (age !== undefined) this.set(age)
-      },
-    }),
+    chatwootSyncAge: ageGauge(
+      `${prefix}chatwoot_sync_age_seconds`,
+      'Seconds since the Chatwoot inbox list was last fetched successfully (absent before the first success)',
+      () => sources.chatwootSyncAgeSeconds(),
+    ),
     inboxes: new Gauge({
       name: `${prefix}inboxes`,
       help: 'Inboxes currently configured',

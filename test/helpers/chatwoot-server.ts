@@ -1,6 +1,6 @@
-import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { LoopbackServer } from './loopback-server.js'
 
 // A Chatwoot stand-in on 127.0.0.1: GET /api/v1/accounts/{id}/inboxes in Chatwoot's shape (the
 // fixture is a copy of ../shared/fixtures/chatwoot-inboxes.json), an access token it checks, and
@@ -15,28 +15,21 @@ export function fixtureInboxes(): ChatwootInbox[] {
   return (JSON.parse(text) as { payload: ChatwootInbox[] }).payload
 }
 
-export class ChatwootServer {
+export class ChatwootServer extends LoopbackServer {
   mode: ChatwootMode = 'ok'
   /** The access token it accepts in `api_access_token`; anything else gets Chatwoot's 401. */
   token: string
   readonly accountId = 7
   inboxes: ChatwootInbox[] = fixtureInboxes()
-  requests = 0
-  url = ''
-  #server: Server
-  #hanging = new Set<ServerResponse>()
 
   constructor(token: string) {
+    super()
     this.token = token
-    this.#server = createServer((request, response) => this.#answer(request, response))
   }
 
-  async start(): Promise<this> {
-    this.#server.listen(0, '127.0.0.1')
-    await once(this.#server, 'listening')
-    const { port } = this.#server.address() as { port: number }
-    this.url = `http://127.0.0.1:${port}`
-    return this
+  /** CHATWOOT_URL for the service. */
+  get url(): string {
+    return this.origin
   }
 
   /** Sets the hmac_token of the inbox with this id (a rotation in Chatwoot's settings). */
@@ -46,14 +39,7 @@ export class ChatwootServer {
     inbox.hmac_token = hmacToken
   }
 
-  async stop(): Promise<void> {
-    for (const response of this.#hanging) response.destroy()
-    this.#server.closeAllConnections()
-    await new Promise((resolve) => this.#server.close(resolve))
-  }
-
-  #answer(request: IncomingMessage, response: ServerResponse) {
-    this.requests++
+  protected answer(request: IncomingMessage, response: ServerResponse) {
     const json = (status: number, body: unknown) =>
       response
         .writeHead(status, { 'content-type': 'application/json; charset=utf-8' })
@@ -71,8 +57,7 @@ export class ChatwootServer {
           .writeHead(200, { 'content-type': 'application/json; charset=utf-8' })
           .end('{"payload": [{"id": 1, "name": "Acme')
       case 'hang':
-        this.#hanging.add(response)
-        return
+        return this.hang(response)
       case 'not_admin':
         // What an agent's token gets: no hmac_token anywhere.
         return json(200, { payload: this.inboxes.map(({ hmac_token: _, ...rest }) => rest) })
