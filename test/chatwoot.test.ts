@@ -17,13 +17,23 @@ const NEW_API_TOKEN = 'chatwoot-admin-token-0002'
 const [ACME, MOBILE] = fixtureInboxes() as unknown as [Record<string, string>, Record<string, string>]
 const ROTATED = 'rotated-hmac-token-0001'
 const ROTATED_AGAIN = 'rotated-hmac-token-0002'
+const ROTATED_ON_SIGHUP = 'rotated-hmac-token-0003'
 const ENV_SECRET = 'environment-website-secret'
 const FILE_SECRET = 'file-mobile-app-secret'
 
 let servers: Running[] = []
 let chatwoots: ChatwootServer[] = []
 afterEach(async () => {
-  const secrets = [API_TOKEN, NEW_API_TOKEN, ROTATED, ROTATED_AGAIN, ENV_SECRET, FILE_SECRET, key.secret]
+  const secrets = [
+    API_TOKEN,
+    NEW_API_TOKEN,
+    ROTATED,
+    ROTATED_AGAIN,
+    ROTATED_ON_SIGHUP,
+    ENV_SECRET,
+    FILE_SECRET,
+    key.secret,
+  ]
   for (const inbox of fixtureInboxes()) if (inbox.hmac_token) secrets.push(String(inbox.hmac_token))
   for (const server of servers) {
     const log = server.lines.join('\n')
@@ -259,5 +269,13 @@ describe('Chatwoot with other sources', () => {
       identifier_hash: hashOf('inbox-named-two-hmac'),
     })
     await logged(server, 'alias \\"2\\" is the name of inbox \\"2\\"')
+
+    // SIGHUP reads Chatwoot at once (the next periodic read is 300 s away).
+    chatwoot.rotate(1, ROTATED_ON_SIGHUP)
+    server.child.kill('SIGHUP')
+    await waitFor(
+      async () => (await identity(server, '1')).body.identifier_hash === hashOf(ROTATED_ON_SIGHUP),
+      'the rotated token after SIGHUP',
+    )
   })
 })
