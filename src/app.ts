@@ -6,6 +6,7 @@ import type { Logger } from 'pino'
 import type { Config } from './config.js'
 import { AccessLogController } from './logger.js'
 import auth from './plugins/auth.js'
+import chatwoot from './plugins/chatwoot.js'
 import cookie from './plugins/cookie.js'
 import errors, { clientErrorHandler, frameworkErrors } from './plugins/errors.js'
 import inboxes from './plugins/inboxes.js'
@@ -118,6 +119,7 @@ async function app(fastify: FastifyInstance, { config, generateDocument = false 
   await fastify.register(auth, { config })
   await fastify.register(rateLimit, { config })
   await fastify.register(inboxes, { config })
+  await fastify.register(chatwoot, { config })
 
   await fastify.register(health)
   await fastify.register(identity, { config })

@@ -1,7 +1,9 @@
 import { createPublicKey, type JsonWebKey } from 'node:crypto'
 import { z } from 'zod'
 import type { Algorithm } from './config.js'
+import { type FetchOutcome, FetchError, fetchJson } from './fetch-json.js'
 import { Problem } from './problems.js'
+import { Refresher } from './refresher.js'
 
 // The identity provider's key set: fetched only from the configured URL, bounded in time and size,
 // cached, refetched on an unknown kid at most once per cooldown, and never replaced by a bad answer.
@@ -18,9 +20,6 @@ export interface JwksOptions {
   now?: () => number
 }
 
-export type FetchOutcome =
-  'ok' | 'http_error' | 'timeout' | 'network_error' | 'too_large' | 'invalid' | 'redirect'
-
 export interface JwksEvents {
   fetched?(outcome: FetchOutcome, detail: string, keyCount: number): void
 }
@@ -30,15 +29,6 @@ export interface VerificationKey {
   readonly alg: Algorithm
   /** SPKI PEM: fast-jwt takes keys as strings. */
   readonly pem: string
-}
-
-export class JwksFetchError extends Error {
-  constructor(
-    readonly outcome: Exclude<FetchOutcome, 'ok'>,
-    message: string,
-  ) {
-    super(message)
-  }
 }
 
 const JwkSchema = z.looseObject({
@@ -66,7 +56,7 @@ export function parseJwks(
   allowed: readonly Algorithm[],
 ): { keys: VerificationKey[]; skipped: string[] } {
   const parsed = JwksSchema.safeParse(document)
-  if (!parsed.success) throw new JwksFetchError('invalid', 'not a JWK set ({"keys": [...]})')
+  if (!parsed.success) throw new FetchError('invalid', 'not a JWK set ({"keys": [...]})')
   const keys: VerificationKey[] = []
   const skipped: string[] = []
   for (const raw of parsed.data.keys) {
@@ -119,64 +109,14 @@ function fits(
   return false
 }
 
-/** One bounded GET of the key set: no redirects, a timeout, a size cap, JSON only. */
-export async function fetchJwks(url: string, timeoutMs: number, maxBytes: number): Promise<unknown> {
-  let response: Response
-  const signal = AbortSignal.timeout(timeoutMs)
-  try {
-    response = await fetch(url, {
-      redirect: 'manual',
-      signal,
-      headers: { accept: 'application/jwk-set+json, application/json' },
-    })
-  } catch (error) {
-    if (signal.aborted) throw new JwksFetchError('timeout', `no answer within ${timeoutMs} ms`)
-    throw new JwksFetchError(
-      'network_error',
-      (error as Error).cause ? String((error as Error & { cause: Error }).cause.message) : 'fetch failed',
-    )
-  }
-  try {
-    if (response.status >= 300 && response.status < 400)
-      throw new JwksFetchError('redirect', `redirect (${response.status}) refused`)
-    if (response.status !== 200) throw new JwksFetchError('http_error', `HTTP ${response.status}`)
-    const type = response.headers.get('content-type') ?? ''
-    if (!/^application\/(jwk-set\+)?json\b/i.test(type))
-      throw new JwksFetchError('invalid', `content type ${type || 'missing'}`)
-    const declared = Number(response.headers.get('content-length') ?? 0)
-    if (declared > maxBytes) throw new JwksFetchError('too_large', `body of ${declared} bytes`)
-    const text = await readCapped(response, maxBytes, signal)
-    try {
-      return JSON.parse(text)
-    } catch {
-      throw new JwksFetchError('invalid', 'body is not JSON')
-    }
-  } finally {
-    // Whatever happened, do not leave the connection reading an unwanted body.
-    await response.body?.cancel().catch(() => {})
-  }
-}
-
-async function readCapped(response: Response, maxBytes: number, signal: AbortSignal): Promise<string> {
-  const reader = response.body?.getReader()
-  if (!reader) return ''
-  const chunks: Uint8Array[] = []
-  let size = 0
-  try {
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) break
-      size += value.byteLength
-      if (size > maxBytes) throw new JwksFetchError('too_large', `body over ${maxBytes} bytes`)
-      chunks.push(value)
-    }
-  } catch (error) {
-    if (error instanceof JwksFetchError) throw error
-    if (signal.aborted) throw new JwksFetchError('timeout', 'body not received in time')
-    throw new JwksFetchError('network_error', 'body read failed')
-  }
-  return Buffer.concat(chunks).toString('utf8')
-}
+/** One bounded GET of the key set (see fetchJson). */
+export const fetchJwks = (url: string, timeoutMs: number, maxBytes: number): Promise<unknown> =>
+  fetchJson(url, {
+    timeoutMs,
+    maxBytes,
+    accept: 'application/jwk-set+json, application/json',
+    types: /^application\/(jwk-set\+)?json\b/i,
+  })
 
 /**
  * The cached key set. `keyFor` is what the verifier calls per token; everything else runs in the
@@ -189,25 +129,23 @@ export class KeySet {
   #keys = new Map<string | undefined, VerificationKey>()
   #lastSuccess = 0
   #lastAttempt = Number.NEGATIVE_INFINITY
-  #inflight: Promise<void> | undefined
-  #timer: NodeJS.Timeout | undefined
-  #closed = false
+  readonly #refresher: Refresher
   /** Bumped whenever the keys change, so caches keyed on the set can tell. */
   generation = 0
 
   constructor(options: JwksOptions, events: JwksEvents = {}) {
     this.#options = { maxBytes: 256 * 1024, now: Date.now, ...options }
     this.#events = events
+    this.#refresher = new Refresher(() => this.#fetchOnce(), this.#options.cacheSeconds * 1000)
   }
 
   /** Starts fetching; never throws, never blocks: readiness says when keys are usable. */
   start(): void {
-    void this.#refreshLoop(0)
+    this.#refresher.start()
   }
 
   close(): void {
-    this.#closed = true
-    clearTimeout(this.#timer)
+    this.#refresher.close()
   }
 
   get size(): number {
@@ -264,17 +202,14 @@ export class KeySet {
 
   #mayRefetch(): boolean {
     return (
-      this.#inflight !== undefined ||
+      this.#refresher.running ||
       this.#options.now() - this.#lastAttempt >= this.#options.cooldownSeconds * 1000
     )
   }
 
   /** One fetch, shared by every caller while it runs; a failure keeps the last good keys. */
   refresh(): Promise<void> {
-    this.#inflight ??= this.#fetchOnce().finally(() => {
-      this.#inflight = undefined
-    })
-    return this.#inflight
+    return this.#refresher.run()
   }
 
   async #fetchOnce(): Promise<void> {
@@ -287,12 +222,9 @@ export class KeySet {
       )
       const { keys, skipped } = parseJwks(document, this.#options.algorithms)
       if (keys.length === 0)
-        throw new JwksFetchError(
-          'invalid',
-          `no usable key${skipped.length ? ` (${skipped.join('; ')})` : ''}`,
-        )
+        throw new FetchError('invalid', `no usable key${skipped.length ? ` (${skipped.join('; ')})` : ''}`)
       const next = new Map(keys.map((key) => [key.kid, key]))
-      if (next.size !== keys.length) throw new JwksFetchError('invalid', 'duplicate kid')
+      if (next.size !== keys.length) throw new FetchError('invalid', 'duplicate kid')
       // Unchanged keys keep their objects, so per-key verifiers and verified tokens stay valid.
       if (!sameKeys(this.#keys, next)) {
         this.generation++
@@ -301,27 +233,10 @@ export class KeySet {
       this.#lastSuccess = this.#options.now()
       this.#events.fetched?.('ok', skipped.length ? `skipped ${skipped.join('; ')}` : '', keys.length)
     } catch (error) {
-      const outcome = error instanceof JwksFetchError ? error.outcome : 'network_error'
+      const outcome = error instanceof FetchError ? error.outcome : 'network_error'
       this.#events.fetched?.(outcome, (error as Error).message, this.#keys.size)
       throw error
     }
-  }
-
-  async #refreshLoop(failures: number): Promise<void> {
-    if (this.#closed) return
-    let next: number
-    try {
-      await this.refresh()
-      next = this.#options.cacheSeconds * 1000
-      failures = 0
-    } catch {
-      failures++
-      // Back off from 1 s up to a minute (or the cache interval), so a provider that comes back is found soon.
-      next = Math.min(1000 * 2 ** (failures - 1), 60_000, this.#options.cacheSeconds * 1000)
-    }
-    if (this.#closed) return
-    this.#timer = setTimeout(() => void this.#refreshLoop(failures), next)
-    this.#timer.unref()
   }
 }
 

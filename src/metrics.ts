@@ -9,7 +9,10 @@ export function createMetrics() {
   collectDefaultMetrics({ register: registry })
   const prefix = 'chatwoot_identity_'
   // Gauges read at scrape time from whoever owns the value.
-  const sources = { jwksAgeSeconds: (): number | undefined => undefined }
+  const sources = {
+    jwksAgeSeconds: (): number | undefined => undefined,
+    chatwootSyncAgeSeconds: (): number | undefined => undefined,
+  }
   const requestDuration = new RequestHistogram()
   registry.registerMetric(requestDuration as never)
   const counter = (name: string, help: string, label: string) => {
@@ -17,6 +20,18 @@ export function createMetrics() {
     registry.registerMetric(metric as never)
     return metric
   }
+  const gauge = (name: string, help: string) => new Gauge({ name, help, registers: [registry] })
+  // Set at scrape time from `age`; absent until it has a value.
+  const ageGauge = (name: string, help: string, age: () => number | undefined) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        const seconds = age()
+        if (seconds !== undefined) this.set(seconds)
+      },
+    })
   return {
     registry,
     sources,
@@ -29,26 +44,24 @@ export function createMetrics() {
       'code',
     ),
     jwksFetches: counter(`${prefix}jwks_fetches_total`, 'JWKS fetches, by outcome', 'outcome'),
-    jwksAge: new Gauge({
-      name: `${prefix}jwks_age_seconds`,
-      help: 'Seconds since the key set was last fetched successfully (absent before the first success)',
-      registers: [registry],
-      collect() {
-        const age = sources.jwksAgeSeconds()
-        if (age !== undefined) this.set(age)
-      },
-    }),
-    jwksKeys: new Gauge({
-      name: `${prefix}jwks_keys`,
-      help: 'Keys in the current key set',
-      registers: [registry],
-    }),
+    jwksAge: ageGauge(
+      `${prefix}jwks_age_seconds`,
+      'Seconds since the key set was last fetched successfully (absent before the first success)',
+      () => sources.jwksAgeSeconds(),
+    ),
+    jwksKeys: gauge(`${prefix}jwks_keys`, 'Keys in the current key set'),
     secretsReloads: counter(`${prefix}secrets_reloads_total`, 'Secrets file reloads, by outcome', 'outcome'),
-    inboxes: new Gauge({
-      name: `${prefix}inboxes`,
-      help: 'Inboxes currently configured',
-      registers: [registry],
-    }),
+    chatwootSyncs: counter(
+      `${prefix}chatwoot_syncs_total`,
+      'Fetches of the Chatwoot inbox list, by outcome',
+      'outcome',
+    ),
+    chatwootSyncAge: ageGauge(
+      `${prefix}chatwoot_sync_age_seconds`,
+      'Seconds since the Chatwoot inbox list was last fetched successfully (absent before the first success)',
+      () => sources.chatwootSyncAgeSeconds(),
+    ),
+    inboxes: gauge(`${prefix}inboxes`, 'Inboxes currently configured'),
   }
 }
 

@@ -8,7 +8,9 @@ const inboxParam = z
   .string()
   .regex(/^[A-Za-z0-9_-]{1,64}$/)
   .describe(
-    'Inbox to sign for, looked up by its canonical name (lowercase, runs of other characters as `_`). ' +
+    'Inbox to sign for, looked up by its canonical name (lowercase, runs of other characters as `_`); ' +
+      'an inbox read from Chatwoot is also found by its Chatwoot id, `website_token` or `inbox_identifier` ' +
+      '(exact match). Answers always name the canonical name. ' +
       'May be left out when exactly one inbox is configured.',
   )
 

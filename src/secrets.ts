@@ -1,4 +1,4 @@
-import type { KeyObject } from 'node:crypto'
+import { createHash, type KeyObject } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { z } from 'zod'
 import { ConfigError } from './config-error.js'
@@ -18,6 +18,8 @@ export interface InboxSecret {
   readonly name: string
   readonly secret: string
   readonly origin: string
+  /** Other values that address this inbox, matched exactly (Chatwoot's id, website_token, inbox_identifier). */
+  readonly aliases?: readonly string[]
 }
 
 export interface Inbox {
@@ -25,14 +27,16 @@ export interface Inbox {
   readonly key: KeyObject
 }
 
+/** Why a canonical name cannot address an inbox, or undefined when it can. */
+export const inboxNameProblem = (name: string): string | undefined =>
+  name.length === 0 || name.length > 64 || name === '_'
+    ? `inbox name "${name}" is not usable (1 to 64 characters of [a-z0-9_])`
+    : undefined
+
 /** Adds one secret to `into`, refusing an empty secret, an unaddressable name or the same inbox twice. */
 export function addInboxSecret(into: Map<string, InboxSecret>, entry: InboxSecret, variable: string): void {
-  if (entry.name.length === 0 || entry.name.length > 64 || entry.name === '_') {
-    throw new ConfigError(
-      variable,
-      `inbox name "${entry.name}" is not usable (1 to 64 characters of [a-z0-9_])`,
-    )
-  }
+  const nameProblem = inboxNameProblem(entry.name)
+  if (nameProblem) throw new ConfigError(variable, nameProblem)
   if (entry.secret.length === 0) throw new ConfigError(variable, `inbox "${entry.name}" has an empty secret`)
   const earlier = into.get(entry.name)
   if (earlier) {
@@ -98,22 +102,90 @@ export function mergeInboxSecrets(variable: string, ...sources: ReadonlyMap<stri
 }
 
 /**
+ * Environment and file inboxes over Chatwoot's. A local inbox of the same canonical name takes the
+ * place of Chatwoot's (an exception to "the same inbox twice is an error") and keeps its aliases.
+ * An alias is kept only when it is unique and reachable: names are looked up first, so an alias
+ * whose canonical form is another inbox's name could never be reached. Every override and every
+ * alias left out is a note for the log (names and origins, never a secret).
+ */
+export function overlayInboxSecrets(
+  local: ReadonlyMap<string, InboxSecret>,
+  chatwoot: ReadonlyMap<string, InboxSecret>,
+): { merged: Map<string, InboxSecret>; notes: string[] } {
+  const notes: string[] = []
+  const merged = new Map(local)
+  for (const entry of chatwoot.values()) {
+    const over = local.get(entry.name)
+    if (!over) merged.set(entry.name, entry)
+    else {
+      notes.push(`inbox "${entry.name}": ${over.origin} takes precedence over ${entry.origin}`)
+      merged.set(entry.name, { ...over, aliases: entry.aliases })
+    }
+  }
+  const owners = new Map<string, number>()
+  for (const entry of merged.values())
+    for (const alias of entry.aliases ?? []) owners.set(alias, (owners.get(alias) ?? 0) + 1)
+  for (const entry of merged.values()) {
+    if (!entry.aliases?.length) continue
+    const aliases = entry.aliases.filter((alias) => {
+      const shadow = merged.get(canonicalInboxName(alias))
+      if (shadow && shadow.name !== entry.name) {
+        notes.push(`inbox "${entry.name}": alias "${alias}" is the name of inbox "${shadow.name}", left out`)
+        return false
+      }
+      if ((owners.get(alias) ?? 0) > 1) {
+        notes.push(`inbox "${entry.name}": alias "${alias}" belongs to several inboxes, left out`)
+        return false
+      }
+      return true
+    })
+    if (aliases.length !== entry.aliases.length) merged.set(entry.name, { ...entry, aliases })
+  }
+  return { merged, notes }
+}
+
+/** A digest of a set (names, secrets, aliases), to tell whether a reload changed anything. */
+export function fingerprintInboxes(secrets: ReadonlyMap<string, InboxSecret>): string {
+  const hash = createHash('sha256')
+  for (const name of [...secrets.keys()].sort()) {
+    const entry = secrets.get(name) as InboxSecret
+    hash.update(`${name}\0${entry.secret}\0${(entry.aliases ?? []).join('\0')}\0\0`)
+  }
+  return hash.digest('hex')
+}
+
+/**
  * The inbox set requests read. Keys are built once per load; a reload swaps the whole map at once,
  * so a request sees either the old set or the new one, never a mix.
  */
 export class InboxStore {
   #inboxes = new Map<string, Inbox>()
+  #aliases = new Map<string, Inbox>()
   #only: Inbox | undefined
+  #complete = true
 
-  constructor(secrets: ReadonlyMap<string, InboxSecret> = new Map()) {
-    this.replace(secrets)
+  constructor(secrets: ReadonlyMap<string, InboxSecret> = new Map(), complete = true) {
+    this.replace(secrets, complete)
   }
 
-  replace(secrets: ReadonlyMap<string, InboxSecret>): void {
+  /**
+   * Swaps in a new set. `complete` is false while a source has not loaded yet (Chatwoot before its
+   * first sync): an inbox not found may then still come, so a miss is `not_ready` rather than a 404,
+   * and "exactly one inbox" is not counted yet.
+   */
+  replace(secrets: ReadonlyMap<string, InboxSecret>, complete = true): void {
     const next = new Map<string, Inbox>()
-    for (const { name, secret } of secrets.values()) next.set(name, { name, key: hmacKey(secret) })
+    const aliases = new Map<string, Inbox>()
+    for (const { name, secret, aliases: others = [] } of secrets.values()) {
+      const inbox = { name, key: hmacKey(secret) }
+      next.set(name, inbox)
+      for (const alias of others) aliases.set(alias, inbox)
+    }
+    // Synchronous assignments: a request sees the old set or the new one, never a mix.
     this.#inboxes = next
-    this.#only = next.size === 1 ? next.values().next().value : undefined
+    this.#aliases = aliases
+    this.#only = complete && next.size === 1 ? next.values().next().value : undefined
+    this.#complete = complete
   }
 
   get size(): number {
@@ -124,16 +196,23 @@ export class InboxStore {
     return [...this.#inboxes.keys()].sort()
   }
 
-  /** The inbox a request names (or the only one); a Problem for a missing, malformed or unknown name. */
+  /**
+   * The inbox a request names (by canonical name, else by exact alias) or the only one; a Problem for
+   * a missing, malformed or unknown name.
+   */
   resolve(param: string | undefined): Inbox {
     if (this.#inboxes.size === 0) throw new Problem('not_ready', 'No inbox is loaded yet')
     if (param === undefined) {
       if (this.#only) return this.#only
-      throw new Problem('inbox_required', 'Several inboxes are configured: name one with inbox')
+      throw this.#complete
+        ? new Problem('inbox_required', 'Several inboxes are configured: name one with inbox')
+        : pending()
     }
     if (!INBOX_PARAM.test(param)) throw new Problem('invalid_inbox', 'inbox must match ^[A-Za-z0-9_-]{1,64}$')
-    const inbox = this.#inboxes.get(canonicalInboxName(param))
-    if (!inbox) throw new Problem('inbox_not_found', 'No inbox of that name is configured')
-    return inbox
+    const inbox = this.#inboxes.get(canonicalInboxName(param)) ?? this.#aliases.get(param)
+    if (inbox) return inbox
+    throw this.#complete ? new Problem('inbox_not_found', 'No inbox of that name is configured') : pending()
   }
 }
+
+const pending = () => new Problem('not_ready', 'Not every inbox source has loaded yet')

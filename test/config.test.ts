@@ -2,12 +2,19 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { ConfigError, type Env, loadConfig } from '../src/config.js'
+import { ConfigError, type Env, loadConfig, loadInboxConfig, readConfig } from '../src/config.js'
 import { ecKey, edKey, rsaKey } from './helpers/keys.js'
 
 const JWT_SECRET = 'a-jwt-secret-of-at-least-32-bytes!!'
 const INBOX_SECRET = 'inbox-secret-value-do-not-print'
 const base: Env = { JWT_SECRET, CHATWOOT_INBOX_WEBSITE_SECRET: INBOX_SECRET }
+const CHATWOOT_TOKEN = 'chatwoot-admin-token-do-not-print'
+const chatwoot: Env = {
+  JWT_SECRET,
+  CHATWOOT_URL: 'https://chat.example',
+  CHATWOOT_API_TOKEN: CHATWOOT_TOKEN,
+  CHATWOOT_ACCOUNT_ID: '3',
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'ci-config-'))
 function file(name: string, content: string): string {
@@ -25,7 +32,7 @@ function problem(env: Env): ConfigError {
     const message = (error as ConfigError).message
     expect(message).not.toContain('\n')
     for (const [name, value] of Object.entries(env)) {
-      if (value && /SECRET$|KEYS?$/.test(name)) expect(message).not.toContain(value)
+      if (value && /SECRET$|KEYS?$|TOKEN$/.test(name)) expect(message).not.toContain(value)
     }
     return error as ConfigError
   }
@@ -355,6 +362,60 @@ describe('loadConfig', () => {
       'SHUTDOWN_DRAIN_SECONDS',
       /shorter than/,
     ],
+    [
+      'CHATWOOT_URL without a token',
+      { JWT_SECRET, CHATWOOT_URL: 'https://chat.example', CHATWOOT_ACCOUNT_ID: '1' },
+      'CHATWOOT_API_TOKEN',
+      /required with CHATWOOT_URL/,
+    ],
+    [
+      'CHATWOOT_URL without an account',
+      { JWT_SECRET, CHATWOOT_URL: 'https://chat.example', CHATWOOT_API_TOKEN: CHATWOOT_TOKEN },
+      'CHATWOOT_ACCOUNT_ID',
+      /required with CHATWOOT_URL/,
+    ],
+    [
+      'a Chatwoot token without CHATWOOT_URL',
+      { ...base, CHATWOOT_API_TOKEN: CHATWOOT_TOKEN },
+      'CHATWOOT_API_TOKEN',
+      /CHATWOOT_URL is not/,
+    ],
+    [
+      'a non-URL CHATWOOT_URL',
+      { ...chatwoot, CHATWOOT_URL: 'chat.example' },
+      'CHATWOOT_URL',
+      /http\(s\) URL/,
+    ],
+    [
+      'credentials in CHATWOOT_URL',
+      { ...chatwoot, CHATWOOT_URL: `https://admin:${CHATWOOT_TOKEN}@chat.example` },
+      'CHATWOOT_URL',
+      /must not carry credentials/,
+    ],
+    [
+      'a bad account id',
+      { ...chatwoot, CHATWOOT_ACCOUNT_ID: '0x1' },
+      'CHATWOOT_ACCOUNT_ID',
+      /positive integer/,
+    ],
+    [
+      'a refresh interval under a second',
+      { ...chatwoot, CHATWOOT_REFRESH_SECONDS: '0' },
+      'CHATWOOT_REFRESH_SECONDS',
+      /at least 1/,
+    ],
+    [
+      'a Chatwoot token with a space',
+      { ...chatwoot, CHATWOOT_API_TOKEN: `${CHATWOOT_TOKEN} x` },
+      'CHATWOOT_API_TOKEN',
+      /printable ASCII/,
+    ],
+    [
+      'a Chatwoot token and its _FILE twin',
+      { ...chatwoot, CHATWOOT_API_TOKEN_FILE: '/dev/null' },
+      'CHATWOOT_API_TOKEN',
+      /either CHATWOOT_API_TOKEN or CHATWOOT_API_TOKEN_FILE/,
+    ],
   ]
 
   cases.push(
@@ -431,5 +492,95 @@ describe('loadConfig', () => {
       expect(problem({ ...base, RATE_LIMIT_MAX: '5', RATE_LIMIT_REDIS_URL: url }).message).not.toContain(
         'hunter2',
       )
+  })
+})
+
+describe('Chatwoot as an inbox source', () => {
+  it('allows starting with no other inbox, with defaults and the inboxes URL', () => {
+    const config = loadConfig(chatwoot)
+    expect(config.envInboxes.size).toBe(0)
+    expect(config.chatwoot).toEqual({
+      inboxesUrl: 'https://chat.example/api/v1/accounts/3/inboxes',
+      accountId: 3,
+      token: CHATWOOT_TOKEN,
+      tokenFile: undefined,
+      refreshSeconds: 300,
+      timeoutSeconds: 10,
+    })
+    expect(Object.isFrozen(config.chatwoot)).toBe(true)
+  })
+
+  it('keeps a path prefix, reads the token from a file and takes the intervals', () => {
+    const tokenFile = file('chatwoot-token', `${CHATWOOT_TOKEN}\n`)
+    const config = loadConfig({
+      ...base,
+      CHATWOOT_URL: 'https://example.com/chat',
+      CHATWOOT_API_TOKEN_FILE: tokenFile,
+      CHATWOOT_ACCOUNT_ID: '12',
+      CHATWOOT_REFRESH_SECONDS: '60',
+      CHATWOOT_TIMEOUT_SECONDS: '2.5',
+    })
+    expect(config.chatwoot).toMatchObject({
+      inboxesUrl: 'https://example.com/chat/api/v1/accounts/12/inboxes',
+      token: CHATWOOT_TOKEN,
+      tokenFile,
+      refreshSeconds: 60,
+      timeoutSeconds: 2.5,
+    })
+    expect([...config.envInboxes.keys()]).toEqual(['website'])
+  })
+
+  it('is off without CHATWOOT_URL, and then an empty configuration has no inbox', () => {
+    expect(loadConfig(base).chatwoot).toBeUndefined()
+    expect(problem({ JWT_SECRET }).message).toMatch(/CHATWOOT_URL/)
+  })
+})
+
+describe('readConfig', () => {
+  it('collects every problem, each one line naming its variable, with no secret', () => {
+    const env: Env = {
+      PORT: 'eighty',
+      JWT_SECRET: 'short-secret-value',
+      CHATWOOT_URL: 'https://chat.example',
+      CHATWOOT_API_TOKEN: `${CHATWOOT_TOKEN} x`,
+      CHATWOOT_ACCOUNT_ID: 'one',
+      VERIFY_API_KEYS: 'short-key',
+    }
+    const { config, problems, parts } = readConfig(env)
+    expect(config).toBeUndefined()
+    expect(problems.map((p) => p.variable)).toEqual([
+      'PORT',
+      'VERIFY_API_KEYS',
+      'JWT_SECRET',
+      'CHATWOOT_ACCOUNT_ID',
+      'CHATWOOT_API_TOKEN',
+    ])
+    for (const p of problems) {
+      expect(p.message).not.toContain('\n')
+      for (const secret of [env.JWT_SECRET, CHATWOOT_TOKEN, env.VERIFY_API_KEYS] as string[])
+        expect(p.message).not.toContain(secret)
+    }
+    expect(parts).toEqual({ server: undefined, jwt: undefined, inboxes: undefined })
+  })
+
+  it('still gives the parts without problems, and the whole configuration when all are fine', () => {
+    const { parts, problems } = readConfig({ CHATWOOT_INBOX_WEBSITE_SECRET: INBOX_SECRET })
+    expect(problems.map((p) => p.variable)).toEqual(['JWT_SECRET'])
+    expect(parts.server?.port).toBe(8080)
+    expect([...(parts.inboxes?.envInboxes.keys() ?? [])]).toEqual(['website'])
+    expect(parts.jwt).toBeUndefined()
+    expect(readConfig(base).config).toEqual(loadConfig(base))
+  })
+
+  it('reports the first problem as loadConfig throws it', () => {
+    const env = { ...base, LOG_LEVEL: 'loud', JWT_ALGORITHMS: 'none' }
+    expect(problem(env).message).toBe(readConfig(env).problems[0]?.message)
+  })
+})
+
+describe('loadInboxConfig', () => {
+  it('needs no JWT key (the command line hashes with inbox secrets only)', () => {
+    expect([...loadInboxConfig({ CHATWOOT_INBOX_SHOP_SECRET: 's' }).envInboxes.keys()]).toEqual(['shop'])
+    expect(() => loadInboxConfig({})).toThrow(ConfigError)
   })
 })

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { identifierHash } from '../src/identity.js'
 import { Problem } from '../src/problems.js'
-import { canonicalInboxName, type InboxSecret, InboxStore } from '../src/secrets.js'
+import { canonicalInboxName, type InboxSecret, InboxStore, overlayInboxSecrets } from '../src/secrets.js'
 import { referenceHash } from './helpers/reference.js'
 
 const secrets = (...entries: [string, string][]) =>
@@ -64,5 +64,85 @@ describe('InboxStore.resolve', () => {
     store.replace(secrets(['shop', 'c']))
     expect(store.names()).toEqual(['shop'])
     expect(problemCode(() => store.resolve('website'))).toBe('inbox_not_found')
+  })
+})
+
+const chatwootInbox = (name: string, secret: string, ...aliases: string[]): [string, InboxSecret] => [
+  name,
+  { name, secret, origin: `Chatwoot "${name}"`, aliases },
+]
+
+describe('InboxStore aliases', () => {
+  const store = new InboxStore(
+    new Map([
+      chatwootInbox('website', 'a', '17', 'TokenAbc'),
+      ['shop', { name: 'shop', secret: 'b', origin: 'env' }],
+    ]),
+  )
+
+  it('finds an inbox by an exact alias and answers its canonical name', () => {
+    expect(store.resolve('17').name).toBe('website')
+    expect(store.resolve('TokenAbc').name).toBe('website')
+    expect(identifierHash(store.resolve('TokenAbc').key, 'u')).toBe(referenceHash('a', 'u'))
+  })
+
+  it('matches aliases case-sensitively', () => {
+    expect(problemCode(() => store.resolve('tokenabc'))).toBe('inbox_not_found')
+  })
+})
+
+describe('InboxStore while a source has not loaded', () => {
+  const pending = new InboxStore(secrets(['website', 'a']), false)
+
+  it('serves the inboxes it has', () => {
+    expect(pending.resolve('website').name).toBe('website')
+  })
+
+  it('answers not_ready, not a 404 or "the only inbox", for what may still come', () => {
+    expect(problemCode(() => pending.resolve('shop'))).toBe('not_ready')
+    expect(problemCode(() => pending.resolve(undefined))).toBe('not_ready')
+    pending.replace(secrets(['website', 'a']), true)
+    expect(problemCode(() => pending.resolve('shop'))).toBe('inbox_not_found')
+    expect(pending.resolve(undefined).name).toBe('website')
+  })
+})
+
+describe('overlayInboxSecrets', () => {
+  it("lets a local inbox take the place of Chatwoot's, keeping its aliases, and notes it", () => {
+    const local = secrets(['website', 'env-secret'])
+    const { merged, notes } = overlayInboxSecrets(
+      local,
+      new Map([chatwootInbox('website', 'cw', '4', 'Tok4'), chatwootInbox('shop', 'cw2', '5')]),
+    )
+    expect(merged.get('website')).toEqual({
+      name: 'website',
+      secret: 'env-secret',
+      origin: 'test',
+      aliases: ['4', 'Tok4'],
+    })
+    expect(merged.get('shop')?.secret).toBe('cw2')
+    expect(notes).toEqual(['inbox "website": test takes precedence over Chatwoot "website"'])
+  })
+
+  it('counts "exactly one inbox" after merging', () => {
+    const { merged } = overlayInboxSecrets(
+      secrets(['website', 'env']),
+      new Map([chatwootInbox('website', 'cw', '4')]),
+    )
+    expect(new InboxStore(merged).resolve(undefined).name).toBe('website')
+  })
+
+  it("leaves out an alias that is another inbox's name or belongs to several inboxes", () => {
+    const { merged, notes } = overlayInboxSecrets(
+      secrets(['7', 'env']),
+      new Map([chatwootInbox('web', 'a', '7', 'Same', 'Web'), chatwootInbox('shop', 'b', '8', 'Same')]),
+    )
+    expect(merged.get('web')?.aliases).toEqual(['Web'])
+    expect(merged.get('shop')?.aliases).toEqual(['8'])
+    expect(notes).toEqual([
+      'inbox "web": alias "7" is the name of inbox "7", left out',
+      'inbox "web": alias "Same" belongs to several inboxes, left out',
+      'inbox "shop": alias "Same" belongs to several inboxes, left out',
+    ])
   })
 })

@@ -1,11 +1,17 @@
-import { createHash } from 'node:crypto'
 import { type FSWatcher, watch } from 'node:fs'
 import { basename, dirname } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
 import { ConfigError } from '../config-error.js'
-import { type InboxSecret, InboxStore, mergeInboxSecrets, readSecretsFile } from '../secrets.js'
+import {
+  fingerprintInboxes,
+  type InboxSecret,
+  InboxStore,
+  mergeInboxSecrets,
+  overlayInboxSecrets,
+  readSecretsFile,
+} from '../secrets.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -13,6 +19,8 @@ declare module 'fastify' {
     inboxes: InboxStore
     /** Re-reads SECRETS_FILE now (also on SIGHUP and when the file changes); resolves with the outcome. */
     reloadSecrets(reason: string): ReloadOutcome
+    /** Takes Chatwoot's latest good set (environment and file inboxes keep precedence); true when it changed. */
+    setChatwootInboxes(secrets: ReadonlyMap<string, InboxSecret>): boolean
   }
 }
 
@@ -21,24 +29,33 @@ export type ReloadOutcome = 'ok' | 'unchanged' | 'error' | 'no_file'
 /** Debounce for file events: an editor or a Kubernetes symlink swap makes several in a row. */
 const DEBOUNCE_MS = 200
 
-const fingerprint = (secrets: ReadonlyMap<string, InboxSecret>) => {
-  const hash = createHash('sha256')
-  for (const name of [...secrets.keys()].sort()) hash.update(`${name}\0${secrets.get(name)?.secret}\0`)
-  return hash.digest('hex')
-}
-
 async function inboxesPlugin(fastify: FastifyInstance, { config }: { config: Config }) {
   const { metrics, log } = fastify
-  const initial = mergeInboxSecrets(
-    'SECRETS_FILE',
-    config.envInboxes,
-    config.secretsFile?.inboxes ?? new Map(),
-  )
-  const store = new InboxStore(initial)
-  let current = fingerprint(initial)
+  // Environment and file inboxes, and Chatwoot's: undefined until its first sync when it is configured.
+  let local = config.localInboxes
+  let chatwoot: ReadonlyMap<string, InboxSecret> | undefined = config.chatwoot ? undefined : new Map()
+  let current = fingerprintInboxes(local)
+  let published = ''
+  const store = new InboxStore()
+
+  // Merges the sources into the store at once; overrides and aliases left out are logged when it changes.
+  const publish = (): boolean => {
+    const { merged, notes } = overlayInboxSecrets(local, chatwoot ?? new Map())
+    const next = `${fingerprintInboxes(merged)}:${chatwoot !== undefined}`
+    if (next === published) return false
+    store.replace(merged, chatwoot !== undefined)
+    published = next
+    metrics.inboxes.set(store.size)
+    for (const note of notes) log.warn(note)
+    return true
+  }
+  publish()
   fastify.decorate('inboxes', store)
+  fastify.decorate('setChatwootInboxes', (secrets: ReadonlyMap<string, InboxSecret>) => {
+    chatwoot = secrets
+    return publish()
+  })
   fastify.readiness.require('inboxes', () => store.size > 0)
-  metrics.inboxes.set(store.size)
   log.info({ inboxes: store.names() }, 'inboxes loaded')
 
   const file = config.secretsFile?.path
@@ -48,13 +65,15 @@ async function inboxesPlugin(fastify: FastifyInstance, { config }: { config: Con
     let outcome: ReloadOutcome
     try {
       const merged = mergeInboxSecrets('SECRETS_FILE', config.envInboxes, readSecretsFile(file))
-      if (merged.size === 0) throw new ConfigError('SECRETS_FILE', `${file} holds no inbox`)
-      const next = fingerprint(merged)
+      // With Chatwoot as a source an empty file is fine, as it is at start.
+      if (merged.size === 0 && !config.chatwoot)
+        throw new ConfigError('SECRETS_FILE', `${file} holds no inbox`)
+      const next = fingerprintInboxes(merged)
       if (next === current) outcome = 'unchanged'
       else {
-        store.replace(merged)
+        local = merged
         current = next
-        metrics.inboxes.set(store.size)
+        publish()
         log.info({ reason, inboxes: store.names() }, 'secrets reloaded')
         outcome = 'ok'
       }

@@ -24,7 +24,8 @@ const healthRoutes: FastifyPluginAsyncZod = async (fastify) => {
         summary: 'Readiness: 200 only when the service can answer identity requests',
         description:
           'Not ready while shutting down, before the JWT keys are usable, with no inbox, or before every ' +
-          'secret source has loaded once. The problem body names the unmet conditions in `unmet`.',
+          'secret source (Chatwoot included) has loaded once. The problem body names the unmet conditions ' +
+          'in `unmet`.',
         tags: ['operations'],
         response: { 200: ReadyResponse, ...problemResponses('not_ready') },
       },

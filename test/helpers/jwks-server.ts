@@ -1,32 +1,20 @@
 import { createPublicKey, type KeyObject } from 'node:crypto'
-import { once } from 'node:events'
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { exportJWK } from 'jose'
 import type { KeyPair } from './keys.js'
+import { LoopbackServer } from './loopback-server.js'
 
 export type JwksMode = 'ok' | 'down' | 'hang' | 'html' | 'huge' | 'redirect' | 'slow'
 
 /** A JWKS endpoint on 127.0.0.1 that the test controls: its keys, its failures and a request count. */
-export class JwksServer {
+export class JwksServer extends LoopbackServer {
   mode: JwksMode = 'ok'
   /** Delay for mode 'slow'. */
   slowMs = 1500
-  requests = 0
   #keys: Record<string, unknown>[] = []
-  #server: Server
-  #hanging = new Set<ServerResponse>()
-  url = ''
 
-  constructor() {
-    this.#server = createServer((request, response) => this.#answer(request, response))
-  }
-
-  async start(): Promise<this> {
-    this.#server.listen(0, '127.0.0.1')
-    await once(this.#server, 'listening')
-    const { port } = this.#server.address() as { port: number }
-    this.url = `http://127.0.0.1:${port}/.well-known/jwks.json`
-    return this
+  get url(): string {
+    return `${this.origin}/.well-known/jwks.json`
   }
 
   /** Publishes these keys (public parts only), each under its kid. */
@@ -46,21 +34,13 @@ export class JwksServer {
     this.#keys = keys
   }
 
-  async stop(): Promise<void> {
-    for (const response of this.#hanging) response.destroy()
-    this.#server.closeAllConnections()
-    await new Promise((resolve) => this.#server.close(resolve))
-  }
-
-  #answer(_request: IncomingMessage, response: ServerResponse) {
-    this.requests++
+  protected answer(_request: IncomingMessage, response: ServerResponse) {
     const body = JSON.stringify({ keys: this.#keys })
     switch (this.mode) {
       case 'down':
         return response.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"down"}')
       case 'hang':
-        this.#hanging.add(response)
-        return
+        return this.hang(response)
       case 'html':
         return response.writeHead(200, { 'content-type': 'text/html' }).end('<html>login</html>')
       case 'huge':

@@ -81,9 +81,18 @@ export async function startServer(env: Record<string, string>, script = SERVER_J
 }
 
 /** Runs the built server expecting it to exit (configuration errors); resolves with its code and output. */
-export async function runToExit(env: Record<string, string>, timeoutMs = 10_000) {
-  const child = spawn(process.execPath, [SERVER_JS], {
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
+export const runToExit = (env: Record<string, string>, timeoutMs = 10_000) =>
+  runScript(SERVER_JS, [], { HOST: '127.0.0.1', PORT: '0', ...env }, timeoutMs)
+
+export const CLI_JS = fileURLToPath(new URL('../../dist/cli.js', import.meta.url))
+
+/** Runs the built command line (`node dist/cli.js ...args`) with only `env` (and PATH). */
+export const runCli = (args: string[], env: Record<string, string> = {}, timeoutMs = 10_000) =>
+  runScript(CLI_JS, args, env, timeoutMs)
+
+async function runScript(script: string, args: string[], env: Record<string, string>, timeoutMs: number) {
+  const child = spawn(process.execPath, [script, ...args], {
+    env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   started.add(child)
