@@ -2,20 +2,11 @@ import { once } from 'node:events'
 import { afterEach, describe, expect, it } from 'vitest'
 import { JwksServer } from './helpers/jwks-server.js'
 import { hsKey, rsaKey, sign } from './helpers/keys.js'
-import { type Running, startServer } from './helpers/process.js'
+import { serverPool } from './helpers/process.js'
 
 // Shutdown under load, metrics after traffic, and what the logs hold: the built server as a process.
 
-let servers: Running[] = []
-afterEach(async () => {
-  await Promise.all(servers.map((server) => server.stop('SIGKILL')))
-  servers = []
-})
-async function start(env: Record<string, string>) {
-  const server = await startServer(env)
-  servers.push(server)
-  return server
-}
+const start = serverPool(afterEach)
 
 const INBOX_SECRET = 'operations-inbox-secret'
 

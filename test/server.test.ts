@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ecKey, edKey, hsKey, type KeyPair, rsaKey, sign } from './helpers/keys.js'
-import { type Running, runToExit, startServer } from './helpers/process.js'
+import { runToExit, serverPool } from './helpers/process.js'
 import { referenceHash, SPEC_VECTOR } from './helpers/reference.js'
 
 // The built service (`node dist/server.js`) as a real process, over real HTTP on loopback.
@@ -15,16 +15,7 @@ const file = (name: string, content: string) => {
   return path
 }
 
-let running: Running[] = []
-afterEach(async () => {
-  await Promise.all(running.map((server) => server.stop('SIGKILL')))
-  running = []
-})
-async function start(env: Record<string, string>) {
-  const server = await startServer(env)
-  running.push(server)
-  return server
-}
+const start = serverPool(afterEach)
 
 const INBOX = { CHATWOOT_INBOX_WEBSITE_SECRET: SPEC_VECTOR.secret }
 

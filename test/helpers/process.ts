@@ -110,3 +110,20 @@ async function runScript(script: string, args: string[], env: Record<string, str
   started.delete(child)
   return { code, stdout, stderr }
 }
+
+/**
+ * A `start(env)` for a test file whose servers are all killed after each test (registered with
+ * vitest's afterEach by the caller, which passes it in to keep this module free of test globals).
+ */
+export function serverPool(afterEach: (fn: () => Promise<void>) => void) {
+  let running: Running[] = []
+  afterEach(async () => {
+    await Promise.all(running.map((server) => server.stop('SIGKILL')))
+    running = []
+  })
+  return async (env: Record<string, string>, script?: string): Promise<Running> => {
+    const server = await startServer(env, script)
+    running.push(server)
+    return server
+  }
+}
