@@ -10,9 +10,10 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts ./scripts
 COPY src ./src
-# dist/server.js is bundled (one module to load at start). No source maps or type declarations: the
-# image carries no sources and no TypeScript users.
-RUN npm run build && find dist \( -name '*.map' -o -name '*.d.ts' \) -delete
+# Compiled, not bundled: the bundler's native binary cannot load in every build image (the local
+# stand-in for node:24-bookworm-slim lacks librt), and the runtime stage carries the production
+# node_modules anyway. No source maps or type declarations: no sources and no TypeScript users here.
+RUN npm run compile && find dist \( -name '*.map' -o -name '*.d.ts' \) -delete
 
 # --- production dependencies only ---
 FROM node:24-bookworm-slim AS deps
