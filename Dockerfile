@@ -13,7 +13,7 @@ COPY src ./src
 # Compiled, not bundled: the bundler's native binary cannot load in every build image (the local
 # stand-in for node:24-bookworm-slim lacks librt), and the runtime stage carries the production
 # node_modules anyway. No source maps or type declarations: no sources and no TypeScript users here.
-RUN npm run compile && find dist \( -name '*.map' -o -name '*.d.ts' \) -delete
+RUN npm run compile && find dist \( -name '*.map' -o -name '*.d.ts' \) -exec rm -f {} +
 
 # --- production dependencies only ---
 FROM node:24-bookworm-slim AS deps

@@ -164,7 +164,7 @@ describe('the image', () => {
     const name = containers.name('probe')
     const { stdout } = await podman(['run', '--name', name, '--network', 'none', IMAGE, '-e', probe])
     expect(JSON.parse(stdout)).toEqual({
-      app: ['dist', 'node_modules', 'package.json'],
+      app: ['dist', 'node_modules', 'openapi.yaml', 'package.json'],
       present: [],
       maps: [],
       runtime: 3,
@@ -199,6 +199,10 @@ describe('the image', () => {
       body: { inbox: 'website', identifier: SPEC_VECTOR.identifier, identifier_hash: SPEC_VECTOR.hash },
     })
     expect((await identity(url, await sign(hsKey(40), { sub: 'forged' }))).status).toBe(401)
+    // The API document ships next to dist/ and is served from it.
+    const document = await fetch(`${url}/openapi.yaml`, { signal: AbortSignal.timeout(5000) })
+    expect(document.status).toBe(200)
+    expect(await document.text()).toBe(readFileSync(new URL('../../openapi.yaml', import.meta.url), 'utf8'))
 
     // No shell in the image: podman top reads the process table itself (USER in the container, HUSER on the host).
     const top = (await podman(['top', name, 'user', 'huser', 'args'])).stdout.trim().split('\n')
