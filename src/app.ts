@@ -51,6 +51,9 @@ export function serverOptions(config: Config, logger: Logger): FastifyHttpOption
       },
     },
     bodyLimit: config.bodyLimit,
+    // Requests still arriving once close() runs are served as usual (Fastify would answer them with a
+    // bare 503 of its own): readiness is already 503, and in-flight work is to be finished.
+    return503OnClosing: false,
     // X-Forwarded-For counts only from the proxies TRUST_PROXY names (request.ip, the rate limit's key).
     trustProxy: fastifyTrustProxy(config.trustProxy),
     requestTimeout: LIMITS.requestTimeoutMs,

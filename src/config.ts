@@ -465,6 +465,15 @@ function jwtConfig(env: Env, problems: Problems): JwtConfig | undefined {
       problems.list.push(new ConfigError('JWT_ISSUER', 'is required with JWT_JWKS_URL'))
     if (!plain.JWT_AUDIENCE?.length)
       problems.list.push(new ConfigError('JWT_AUDIENCE', 'is required with JWT_JWKS_URL'))
+    // A healthy set is fetched again only every JWKS_CACHE_SECONDS: a shorter staleness limit would
+    // make the service unready between refreshes.
+    if (plain.JWKS_MAX_STALE_SECONDS < plain.JWKS_CACHE_SECONDS)
+      problems.list.push(
+        new ConfigError(
+          'JWKS_MAX_STALE_SECONDS',
+          'must be at least JWKS_CACHE_SECONDS (the refresh interval)',
+        ),
+      )
   }
   if (plain.JWT_ISSUER && plain.JWT_ISSUER.length === 0)
     problems.list.push(new ConfigError('JWT_ISSUER', 'lists no issuer'))
@@ -695,7 +704,8 @@ function readEnvInboxes(env: Env, problems: Problems): Map<string, InboxSecret> 
   for (const variable of Object.keys(env).sort()) {
     const match = INBOX_VARIABLE.exec(variable)
     const base = variable.slice(0, -'_FILE'.length)
-    if (match?.[2] && nonEmpty(env[base]) === undefined)
+    // Only when the base variable is absent: the first loop read it (an empty one included) with its file.
+    if (match?.[2] && env[base] === undefined)
       problems.attempt(() => addEnvInbox(env, inboxes, base, match[1] as string))
   }
   return inboxes

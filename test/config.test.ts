@@ -178,6 +178,15 @@ describe('loadConfig', () => {
     ).toMatchObject({ redisUrl: 'rediss://cache:6379' })
   })
 
+  it('reads an inbox from its _FILE once when the plain variable is left empty beside it', () => {
+    const config = loadConfig({
+      JWT_SECRET,
+      CHATWOOT_INBOX_WEB_SECRET: '',
+      CHATWOOT_INBOX_WEB_SECRET_FILE: file('web-secret', 'from-the-file\n'),
+    })
+    expect(config.envInboxes.get('web')?.secret).toBe('from-the-file')
+  })
+
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ ...base, PORT: '', JWT_ISSUER: '' }).port).toBe(8080)
   })
@@ -355,6 +364,18 @@ describe('loadConfig', () => {
       },
       'JWT_ISSUER',
       /required with JWT_JWKS_URL/,
+    ],
+    [
+      'a JWKS staleness limit shorter than its refresh interval',
+      {
+        CHATWOOT_INBOX_WEBSITE_SECRET: INBOX_SECRET,
+        JWT_JWKS_URL: 'https://idp.example/jwks',
+        JWT_ISSUER: 'i',
+        JWT_AUDIENCE: 'a',
+        JWKS_MAX_STALE_SECONDS: '60',
+      },
+      'JWKS_MAX_STALE_SECONDS',
+      /at least JWKS_CACHE_SECONDS/,
     ],
     [
       'a drain longer than the timeout',

@@ -135,6 +135,7 @@ describe('metrics and logs', () => {
     expect((await fetch(`${server.url}/metrics`)).status).toBe(404)
     const metrics = await fetch(`http://127.0.0.1:${port}/metrics`)
     expect(metrics.status).toBe(200)
+    expect(metrics.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/)
     expect(await metrics.text()).toContain('http_request_duration_seconds')
     const { code } = await server.stop('SIGTERM')
     expect(code).toBe(0)

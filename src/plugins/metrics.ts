@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunc
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
 import { createMetrics, type Metrics } from '../metrics.js'
+import { genReqId } from '../request-id.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -55,6 +56,8 @@ async function metricsPlugin(fastify: FastifyInstance, { config }: { config: Con
   let server: Server | undefined
   fastify.addHook('onReady', async () => {
     server = createServer((request, response) => {
+      // Every answer carries a request id (SPEC.md), this listener's too.
+      response.setHeader('x-request-id', genReqId(request))
       if (request.method !== 'GET' || request.url?.split('?')[0] !== '/metrics') {
         response.writeHead(404).end()
         return
