@@ -4,7 +4,7 @@ import type { FastifyBaseLogger, FastifyHttpOptions, FastifyInstance } from 'fas
 import fp from 'fastify-plugin'
 import type { Logger } from 'pino'
 import type { Config } from './config.js'
-import { AccessLogController } from './logger.js'
+import { AccessLogController, lazyChildLoggerFactory } from './logger.js'
 import auth from './plugins/auth.js'
 import chatwoot from './plugins/chatwoot.js'
 import cookie from './plugins/cookie.js'
@@ -40,7 +40,8 @@ export const LIMITS = {
 export function serverOptions(config: Config, logger: Logger): FastifyHttpOptions<Server, FastifyBaseLogger> {
   return {
     loggerInstance: logger as FastifyBaseLogger,
-    logController: new AccessLogController(config.logRequests),
+    logController: new AccessLogController(config.logRequests, logger as FastifyBaseLogger),
+    childLoggerFactory: lazyChildLoggerFactory,
     genReqId,
     // The app brings its own compilers (zod): Fastify need not load Ajv and fast-json-stringify at all.
     // (Fastify types these factories for Ajv schemas, hence the casts.)

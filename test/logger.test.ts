@@ -1,0 +1,55 @@
+import { Writable } from 'node:stream'
+import type { FastifyBaseLogger } from 'fastify'
+import pino from 'pino'
+import { describe, expect, it, vi } from 'vitest'
+import { lazyChildLoggerFactory } from '../src/logger.js'
+
+function capture(level = 'info') {
+  const lines: Record<string, unknown>[] = []
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(JSON.parse(chunk.toString()))
+      done()
+    },
+  })
+  return { lines, logger: pino({ level }, stream) as unknown as FastifyBaseLogger }
+}
+
+describe('lazyChildLoggerFactory', () => {
+  it('makes the child only when a line is logged, and then once', () => {
+    const { lines, logger } = capture()
+    const child = vi.spyOn(logger, 'child')
+    const requestLog = lazyChildLoggerFactory(logger, { reqId: 'r-1' }, {})
+    expect(child).not.toHaveBeenCalled()
+    expect(requestLog.level).toBe('info')
+
+    requestLog.info({ code: 'x' }, 'first')
+    requestLog.warn('second')
+    requestLog.debug('not logged at info')
+    expect(child).toHaveBeenCalledTimes(1)
+    expect(lines.map((l) => [l.reqId, l.msg, l.level])).toEqual([
+      ['r-1', 'first', 30],
+      ['r-1', 'second', 40],
+    ])
+    expect(lines[0]).toMatchObject({ code: 'x' })
+  })
+
+  it('serialises errors and makes grandchildren like pino does', () => {
+    const { lines, logger } = capture()
+    const requestLog = lazyChildLoggerFactory(logger, { reqId: 'r-2' }, {})
+    requestLog.error(new Error('boom'))
+    requestLog.child({ part: 'inner' }).info('nested')
+    expect(lines[0]).toMatchObject({ reqId: 'r-2', msg: 'boom', err: { type: 'Error', message: 'boom' } })
+    expect(lines[1]).toMatchObject({ reqId: 'r-2', part: 'inner', msg: 'nested' })
+  })
+
+  it('honours a level given for the child, and a level set on it later', () => {
+    const { lines, logger } = capture()
+    const quiet = lazyChildLoggerFactory(logger, { reqId: 'r-3' }, { level: 'warn' })
+    expect(quiet.level).toBe('warn')
+    quiet.info('dropped')
+    quiet.level = 'debug'
+    quiet.debug('kept')
+    expect(lines.map((l) => l.msg)).toEqual(['kept'])
+  })
+})
