@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fast
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { Config } from '../config.js'
 import {
+  type Claims,
   identifierHash,
   lookupClaim,
   normaliseIdentifier,
@@ -10,6 +11,8 @@ import {
 } from '../identity.js'
 import cors from '../plugins/cors.js'
 import { Problem } from '../problems.js'
+import type { Inbox } from '../secrets.js'
+import { serializerCompiler } from '../serializer.js'
 import {
   IdentityQuery,
   IdentityResponse,
@@ -37,11 +40,20 @@ const AUTH_PROBLEMS = [
   'not_ready',
 ] as const
 
-// Answers of /v1 are per user and must never be stored by a cache, errors included.
-function noStore(_request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) {
-  reply.header('cache-control', 'no-store')
-  done()
-}
+type Hook = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void
+
+// Answers of /v1 are per user and must never be stored by a cache, errors included: set before
+// authentication decides anything (one hook rather than two).
+const noStore =
+  (authenticate: Hook): Hook =>
+  (request, reply, done) => {
+    reply.header('cache-control', 'no-store')
+    authenticate(request, reply, done)
+  }
+
+// A string sent as JSON goes out as it is, without the route's serializer.
+const sendSerialised = (reply: FastifyReply, body: string) =>
+  reply.type('application/json; charset=utf-8').send(body)
 
 const identityRoutes: FastifyPluginAsyncZod<{ config: Config }> = async (fastify, { config }) => {
   const claim = config.jwt.identifierClaim
@@ -49,10 +61,21 @@ const identityRoutes: FastifyPluginAsyncZod<{ config: Config }> = async (fastify
   const { profileClaims } = config
   await fastify.register(cors, { origins: config.corsOrigins })
 
+  const serializeIdentity = serializerCompiler({
+    schema: IdentityResponse,
+    method: 'GET',
+    url: '/v1/identity',
+    httpStatus: '200',
+  })
+  // The answer for a token seen again, serialised once: the token cache hands back the same frozen
+  // claims for as long as the token is still good, and a secrets reload makes new inbox objects, so
+  // an entry can only be reused for that token and that exact secret, and goes with the token's entry.
+  const answers = new WeakMap<Claims, { inbox: Inbox; body: string }>()
+
   fastify.get(
     '/v1/identity',
     {
-      onRequest: [noStore, fastify.rateLimited(fastify.requireSession)],
+      onRequest: noStore(fastify.rateLimited(fastify.requireSession)),
       schema: {
         operationId: 'getIdentity',
         summary: 'Identity hash for the user of a session token',
@@ -78,29 +101,41 @@ const identityRoutes: FastifyPluginAsyncZod<{ config: Config }> = async (fastify
         },
       },
     },
-    (request) => {
-      const result = normaliseIdentifier(lookupClaim(request.claims ?? {}, claim))
-      if (!result.ok) {
-        throw new Problem(
-          result.reason === 'missing' ? 'identifier_missing' : 'identifier_invalid',
-          `The token's ${claim} claim ${result.detail}`,
-        )
+    (request, reply) => {
+      // requireSession has set them, or answered 401.
+      const claims = request.claims as Claims
+      const known = answers.get(claims)
+      // Only a valid identifier has an answer, so the inbox is resolved after it, as below.
+      const inbox = known && fastify.inboxes.resolve(request.query.inbox)
+      if (known === undefined || known.inbox !== inbox) {
+        const result = normaliseIdentifier(lookupClaim(claims, claim))
+        if (!result.ok) {
+          throw new Problem(
+            result.reason === 'missing' ? 'identifier_missing' : 'identifier_invalid',
+            `The token's ${claim} claim ${result.detail}`,
+          )
+        }
+        const current = inbox ?? fastify.inboxes.resolve(request.query.inbox)
+        const body = serializeIdentity({
+          inbox: current.name,
+          identifier: result.identifier,
+          identifier_hash: identifierHash(current.key, result.identifier),
+          ...(profileClaims.length > 0 ? profileFromClaims(claims, profileClaims) : {}),
+        })
+        answers.set(claims, { inbox: current, body })
+        metrics.hashesIssued.inc(current.name)
+        sendSerialised(reply, body)
+        return
       }
-      const inbox = fastify.inboxes.resolve(request.query.inbox)
-      metrics.hashesIssued.inc(inbox.name)
-      return {
-        inbox: inbox.name,
-        identifier: result.identifier,
-        identifier_hash: identifierHash(inbox.key, result.identifier),
-        ...(profileClaims.length > 0 ? profileFromClaims(request.claims ?? {}, profileClaims) : {}),
-      }
+      metrics.hashesIssued.inc(known.inbox.name)
+      sendSerialised(reply, known.body)
     },
   )
 
   fastify.post(
     '/v1/identity/verify',
     {
-      onRequest: [noStore, fastify.rateLimited(fastify.requireServiceOrSession)],
+      onRequest: noStore(fastify.rateLimited(fastify.requireServiceOrSession)),
       schema: {
         operationId: 'verifyIdentity',
         summary: 'Check an identifier and hash pair',

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../helpers/app.js'
@@ -238,6 +240,48 @@ describe('GET /v1/identity', () => {
     ])('%s', async (_name, url, status, code) => {
       expectProblem(await get(url, { authorization: `Bearer ${await good()}` }), status, code)
     })
+  })
+})
+
+describe('a token seen again', () => {
+  it('gets the answer for the inbox it names now and the secret in force now', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'ci-answers-')), 'secrets.json')
+    const write = (website: string) =>
+      writeFileSync(
+        file,
+        JSON.stringify({ inboxes: { website: { secret: website }, shop: { secret: 'shop-secret' } } }),
+      )
+    write('first-website-secret')
+    const target = await buildApp({ JWT_SECRET: key.secret, SECRETS_FILE: file })
+    try {
+      // One token string throughout: every answer after the first is for a token already verified.
+      const auth = { authorization: `Bearer ${await sign(key, { sub: 'user-7' })}` }
+      const hashOf = async (inbox: string) => {
+        const response = await get(`/v1/identity?inbox=${inbox}`, auth, target)
+        expect(response.statusCode, response.body).toBe(200)
+        expect(response.headers['content-type']).toBe('application/json; charset=utf-8')
+        return response.json()
+      }
+      const first = {
+        inbox: 'website',
+        identifier: 'user-7',
+        identifier_hash: referenceHash('first-website-secret', 'user-7'),
+      }
+      expect(await hashOf('website')).toEqual(first)
+      expect(await hashOf('website')).toEqual(first)
+      expect(await hashOf('shop')).toMatchObject({ identifier_hash: referenceHash('shop-secret', 'user-7') })
+      expect(await hashOf('website')).toEqual(first)
+
+      write('second-website-secret')
+      expect(target.reloadSecrets('test')).toBe('ok')
+      expect(await hashOf('website')).toMatchObject({
+        identifier_hash: referenceHash('second-website-secret', 'user-7'),
+      })
+      // No inbox named is still a 400 with two inboxes, however often the token was answered before.
+      expectProblem(await get('/v1/identity', auth, target), 400, 'inbox_required')
+    } finally {
+      await target.close()
+    }
   })
 })
 
