@@ -63,14 +63,63 @@ export function identifierHash(key: KeyObject, identifier: string): string {
 
 const HASH_SHAPE = /^[0-9a-f]{64}$/
 
+// The hex digests are compared in place: a Buffer made by crypto per request costs more than the
+// HMAC itself. Used synchronously, so one pair serves every request.
+const expectedHex = Buffer.alloc(64)
+const presentedHex = Buffer.alloc(64)
+
 /**
  * Exactly Chatwoot's decision for the pair: anything that is not 64 lowercase hex characters can
  * never equal a hexdigest, so it is `false` rather than an error; the rest is compared in constant time.
  */
 export function verifyIdentifierHash(key: KeyObject, identifier: string, hash: string): boolean {
-  if (!HASH_SHAPE.test(hash)) return false
-  const expected = createHmac('sha256', key).update(identifier, 'utf8').digest()
-  return timingSafeEqual(expected, Buffer.from(hash, 'hex'))
+  return HASH_SHAPE.test(hash) && hashesEqual(identifierHash(key, identifier), hash)
+}
+
+/** The same decision against an expected hash already computed (see IdentifierHashMemo). */
+export function matchesIdentifierHash(expected: string, hash: string): boolean {
+  return HASH_SHAPE.test(hash) && hashesEqual(expected, hash)
+}
+
+function hashesEqual(expected: string, hash: string): boolean {
+  expectedHex.write(expected, 'latin1')
+  presentedHex.write(hash, 'latin1')
+  return timingSafeEqual(expectedHex, presentedHex)
+}
+
+/** Identifiers longer than this are hashed every time rather than remembered. */
+export const MEMO_MAX_IDENTIFIER_LENGTH = 256
+
+/**
+ * Hashes under one inbox key, remembered so that an identifier seen again costs no HMAC (which costs
+ * more than the rest of a verify request). Whoever holds one must keep it to one caller: how fast an
+ * answer comes then tells a caller only about identifiers it asked about itself. Bounded by entries
+ * and identifier length; the oldest entry goes first.
+ */
+export class IdentifierHashMemo {
+  readonly #hashes = new Map<string, string>()
+
+  constructor(
+    readonly key: KeyObject,
+    readonly maxEntries: number,
+  ) {}
+
+  hash(identifier: string): string {
+    let hash = this.#hashes.get(identifier)
+    if (hash === undefined) {
+      hash = identifierHash(this.key, identifier)
+      if (identifier.length <= MEMO_MAX_IDENTIFIER_LENGTH && this.maxEntries > 0) {
+        if (this.#hashes.size >= this.maxEntries)
+          this.#hashes.delete(this.#hashes.keys().next().value as string)
+        this.#hashes.set(identifier, hash)
+      }
+    }
+    return hash
+  }
+
+  get size(): number {
+    return this.#hashes.size
+  }
 }
 
 /** The optional contact fields of Chatwoot's setUser that the identity answer can carry. */

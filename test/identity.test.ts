@@ -7,6 +7,9 @@ import {
   normaliseIdentifier,
   profileFromClaims,
   verifyIdentifierHash,
+  IdentifierHashMemo,
+  matchesIdentifierHash,
+  MEMO_MAX_IDENTIFIER_LENGTH,
 } from '../src/identity.js'
 import { referenceHash, SPEC_VECTOR } from './helpers/reference.js'
 
@@ -84,6 +87,42 @@ describe('verifyIdentifierHash', () => {
         expect(typeof verifyIdentifierHash(key, identifier, hash)).toBe('boolean')
       }),
     )
+  })
+})
+
+describe('IdentifierHashMemo', () => {
+  it('gives the reference hash, remembered or not, for arbitrary identifiers', () => {
+    const memo = new IdentifierHashMemo(hmacKey('memo-secret'), 50)
+    fc.assert(
+      fc.property(fc.string({ maxLength: 300 }), (identifier) => {
+        const expected = referenceHash('memo-secret', identifier)
+        expect(memo.hash(identifier)).toBe(expected)
+        expect(memo.hash(identifier)).toBe(expected)
+      }),
+    )
+    expect(memo.size).toBeLessThanOrEqual(50)
+  })
+
+  it('keeps at most its bound, dropping the oldest, and never remembers a long identifier', () => {
+    const memo = new IdentifierHashMemo(hmacKey('memo-secret'), 3)
+    for (const id of ['a', 'b', 'c', 'd']) memo.hash(id)
+    expect(memo.size).toBe(3)
+    memo.hash('x'.repeat(MEMO_MAX_IDENTIFIER_LENGTH + 1))
+    expect(memo.size).toBe(3)
+    expect(memo.hash('a')).toBe(referenceHash('memo-secret', 'a'))
+  })
+
+  it('feeds matchesIdentifierHash the same decision as verifyIdentifierHash', () => {
+    const key = hmacKey(SPEC_VECTOR.secret)
+    const memo = new IdentifierHashMemo(key, 10)
+    fc.assert(
+      fc.property(fc.string(), fc.oneof(fc.string(), fc.constant(SPEC_VECTOR.hash)), (identifier, hash) => {
+        expect(matchesIdentifierHash(memo.hash(identifier), hash)).toBe(
+          verifyIdentifierHash(key, identifier, hash),
+        )
+      }),
+    )
+    expect(matchesIdentifierHash(memo.hash(SPEC_VECTOR.identifier), SPEC_VECTOR.hash)).toBe(true)
   })
 })
 

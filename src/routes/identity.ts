@@ -3,11 +3,12 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { Config } from '../config.js'
 import {
   type Claims,
+  IdentifierHashMemo,
   identifierHash,
   lookupClaim,
+  matchesIdentifierHash,
   normaliseIdentifier,
   profileFromClaims,
-  verifyIdentifierHash,
 } from '../identity.js'
 import cors from '../plugins/cors.js'
 import { Problem } from '../problems.js'
@@ -40,6 +41,9 @@ const AUTH_PROBLEMS = [
   'not_ready',
 ] as const
 
+/** Identifiers remembered per service key and inbox (at most 256 characters each: about 4 MB). */
+export const VERIFY_MEMO_ENTRIES = 10_000
+
 type Hook = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void
 
 // Answers of /v1 are per user and must never be stored by a cache, errors included: set before
@@ -71,6 +75,19 @@ const identityRoutes: FastifyPluginAsyncZod<{ config: Config }> = async (fastify
   // claims for as long as the token is still good, and a secrets reload makes new inbox objects, so
   // an entry can only be reused for that token and that exact secret, and goes with the token's entry.
   const answers = new WeakMap<Claims, { inbox: Inbox; body: string }>()
+
+  // Hashes a service checked before, per inbox object (a reload starts afresh) and per service key:
+  // one caller's timings never reveal what another asked. Sessions get no memo.
+  const memos = new WeakMap<Inbox, Map<string, IdentifierHashMemo>>()
+  const expectedHash = (inbox: Inbox, serviceKeyId: string | null, identifier: string) => {
+    if (serviceKeyId === null) return identifierHash(inbox.key, identifier)
+    let byCaller = memos.get(inbox)
+    if (byCaller === undefined) memos.set(inbox, (byCaller = new Map()))
+    let memo = byCaller.get(serviceKeyId)
+    if (memo === undefined)
+      byCaller.set(serviceKeyId, (memo = new IdentifierHashMemo(inbox.key, VERIFY_MEMO_ENTRIES)))
+    return memo.hash(identifier)
+  }
 
   fastify.get(
     '/v1/identity',
@@ -165,7 +182,8 @@ const identityRoutes: FastifyPluginAsyncZod<{ config: Config }> = async (fastify
       const result = normaliseIdentifier(identifier)
       if (!result.ok) throw new Problem('invalid_request', `identifier ${result.detail}`)
       const inbox = fastify.inboxes.resolve(name)
-      const valid = verifyIdentifierHash(inbox.key, result.identifier, identifier_hash)
+      const expected = expectedHash(inbox, request.serviceKeyId, result.identifier)
+      const valid = matchesIdentifierHash(expected, identifier_hash)
       metrics.verifications.inc(valid ? 'valid' : 'invalid')
       return { valid }
     },

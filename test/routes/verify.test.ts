@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../helpers/app.js'
@@ -155,5 +158,47 @@ describe('POST /v1/identity/verify', () => {
 
   it('413 for a body over the limit', async () => {
     expectProblem(await verify({ ...vector, identifier: 'x'.repeat(20_000) }), 413, 'body_too_large')
+  })
+})
+
+describe('a pair checked again', () => {
+  it('is decided with the secret in force now, for each service key and for sessions', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'ci-verify-')), 'secrets.json')
+    const write = (secret: string) =>
+      writeFileSync(file, JSON.stringify({ inboxes: { website: { secret } } }))
+    write('first-secret')
+    const target = await buildApp({
+      JWT_SECRET: key.secret,
+      SECRETS_FILE: file,
+      VERIFY_API_KEYS: `${SERVICE_KEY},svc_second_key_0123456789abcdefghij`,
+    })
+    try {
+      const session = `Bearer ${await sign(key, { sub: 'caller' })}`
+      const callers = [`Bearer ${SERVICE_KEY}`, 'Bearer svc_second_key_0123456789abcdefghij', session]
+      const check = async (authorization: string, identifier: string, secret: string) => {
+        const response = await target.inject({
+          method: 'POST',
+          url: '/v1/identity/verify',
+          headers: { 'content-type': 'application/json', authorization },
+          payload: { identifier, identifier_hash: referenceHash(secret, identifier) },
+        })
+        expect(response.statusCode, response.body).toBe(200)
+        return response.json().valid
+      }
+      for (let round = 0; round < 2; round++) {
+        for (const caller of callers) {
+          expect(await check(caller, 'user-1', 'first-secret')).toBe(true)
+          expect(await check(caller, 'user-1', 'other-secret')).toBe(false)
+        }
+      }
+      write('second-secret')
+      expect(target.reloadSecrets('test')).toBe('ok')
+      for (const caller of callers) {
+        expect(await check(caller, 'user-1', 'first-secret')).toBe(false)
+        expect(await check(caller, 'user-1', 'second-secret')).toBe(true)
+      }
+    } finally {
+      await target.close()
+    }
   })
 })
