@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { JwksServer } from './helpers/jwks-server.js'
 import { hsKey, rsaKey, sign } from './helpers/keys.js'
 import { serverPool } from './helpers/process.js'
+import { GENERATED_REQUEST_ID } from '../src/request-id.js'
 
 // Shutdown under load, metrics after traffic, and what the logs hold: the built server as a process.
 
@@ -135,7 +136,7 @@ describe('metrics and logs', () => {
     expect((await fetch(`${server.url}/metrics`)).status).toBe(404)
     const metrics = await fetch(`http://127.0.0.1:${port}/metrics`)
     expect(metrics.status).toBe(200)
-    expect(metrics.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/)
+    expect(metrics.headers.get('x-request-id')).toMatch(GENERATED_REQUEST_ID)
     expect(await metrics.text()).toContain('http_request_duration_seconds')
     const { code } = await server.stop('SIGTERM')
     expect(code).toBe(0)

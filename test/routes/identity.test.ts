@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { GENERATED_REQUEST_ID } from '../../src/request-id.js'
 import { buildApp } from '../helpers/app.js'
 import { hsKey, rawToken, rsaKey, sign } from '../helpers/keys.js'
 import { referenceHash } from '../helpers/reference.js'
@@ -113,7 +114,11 @@ describe('GET /v1/identity', () => {
     const kept = await get('/healthz', { 'x-request-id': 'trace-abc_123' })
     expect(kept.headers['x-request-id']).toBe('trace-abc_123')
     const replaced = await get('/healthz', { 'x-request-id': 'bad id\u0007with spaces' })
-    expect(replaced.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/)
+    expect(replaced.headers['x-request-id']).toMatch(GENERATED_REQUEST_ID)
+    const generated = await Promise.all(Array.from({ length: 200 }, () => get('/healthz')))
+    const ids = new Set(generated.map((r) => r.headers['x-request-id']))
+    expect(ids.size).toBe(200)
+    for (const id of ids) expect(id).toMatch(GENERATED_REQUEST_ID)
   })
 
   describe('401 for every unacceptable token, with WWW-Authenticate', () => {
