@@ -139,8 +139,6 @@ describe('CORS with CORS_ORIGINS unset', () => {
 describe('security headers', () => {
   const API = {
     'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
-    'x-frame-options': 'DENY',
     'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
     'cross-origin-resource-policy': 'same-origin',
   }
