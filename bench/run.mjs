@@ -21,14 +21,29 @@ const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) |
 
 ensureWrk()
 
+// Servers on one CPU and wrk on the others, when taskset (util-linux) is there: on a shared VM one
+// vCPU can run at half the speed of another for a while, and a pair must not straddle the two.
+const pinned = cpus().length >= 2 && spawnSync('taskset', ['-V']).error === undefined
+const SERVER_CPU = process.env.BENCH_SERVER_CPU ?? '0'
+const LOAD_CPUS = process.env.BENCH_LOAD_CPUS ?? `1-${cpus().length - 1}`
+const onCpus = (cpuList, command, args) =>
+  pinned ? ['taskset', ['-c', cpuList, command, ...args]] : [command, args]
+
 // ---------------------------------------------------------------- processes
 
-async function startProcess(script, env) {
+// The service as `npm start` (and the image's CMD) runs it, node's flags included.
+const start = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts.start.split(' ')
+if (start[0] !== 'node') throw new Error(`npm start is not a node command line: ${start.join(' ')}`)
+const SERVICE = start.slice(1).map((arg) => (arg.endsWith('.js') ? join(root, arg) : arg))
+const FLOOR = [join(root, 'bench/floor.mjs')]
+
+async function startProcess(args, env) {
+  const script = args.at(-1)
   // Output goes to a file, as a container runtime's log driver would take it: a pipe this process
   // cannot drain while wrk runs (spawnSync) would block the service's log writes and grow its buffer.
   const log = join(work, `${script.replace(/\W+/g, '-')}-${Date.now()}.log`)
   const out = openSync(log, 'w')
-  const child = spawn(process.execPath, [script], {
+  const child = spawn(...onCpus(SERVER_CPU, process.execPath, args), {
     env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', out, out],
   })
@@ -79,8 +94,14 @@ async function waitReady(url) {
 function wrk(target, requestsFile, seconds, rate) {
   const started = cpuTicks(target.child.pid)
   const result = spawnSync(
-    'wrk',
-    ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '-s', join(root, 'bench/tokens.lua'), target.url],
+    ...onCpus(LOAD_CPUS, 'wrk', [
+      '-t1',
+      `-c${CONNECTIONS}`,
+      `-d${seconds}s`,
+      '-s',
+      join(root, 'bench/tokens.lua'),
+      target.url,
+    ]),
     {
       env: { ...process.env, BENCH_REQUESTS: requestsFile ?? '', BENCH_RATE: rate ? String(rate) : '' },
       encoding: 'utf8',
@@ -158,7 +179,7 @@ const median = (values) => {
 
 async function runScenario(name, floor, env, requests) {
   const file = requestsFile(name.replace(/\W+/g, '-'), requests)
-  const service = await startProcess(join(root, 'dist/server.js'), env)
+  const service = await startProcess(SERVICE, env)
   await waitReady(service.url)
   wrk(floor, null, 2) // warm-up, both
   wrk(service, file, 2)
@@ -208,7 +229,7 @@ async function startToReady(env, runs = 5) {
   const times = []
   for (let i = 0; i < runs; i++) {
     const started = performance.now()
-    const service = await startProcess(join(root, 'dist/server.js'), env)
+    const service = await startProcess(SERVICE, env)
     await waitReady(service.url)
     times.push(performance.now() - started)
     await stopProcess(service)
@@ -236,7 +257,7 @@ const hsEnv = {
   CHATWOOT_INBOX_WEBSITE_SECRET: inboxSecret,
   VERIFY_API_KEYS: serviceKey,
 }
-const floor = await startProcess(join(root, 'bench/floor.mjs'), {})
+const floor = await startProcess(FLOOR, {})
 const results = []
 try {
   const tokens = await hsTokens()
@@ -286,7 +307,7 @@ const startup = want('start') ? await startToReady(hsEnv) : undefined
 const machine = `${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`
 const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a')
 const table = [
-  `Machine: ${machine}; ${PAIRS} pairs of ${SECONDS} s, ${CONNECTIONS} connections, wrk -t1.`,
+  `Machine: ${machine}; ${PAIRS} pairs of ${SECONDS} s, ${CONNECTIONS} connections, wrk -t1${pinned ? `; servers on CPU ${SERVER_CPU}, wrk on CPU ${LOAD_CPUS}` : ''}.`,
   '',
   '| scenario | median ratio to floor | service req/s median (min–max) | floor req/s median | CPU µs/req service (floor) | p50 / p99 ms at half the floor rate | peak RSS MB | errors |',
   '| --- | --- | --- | --- | --- | --- | --- | --- |',
@@ -297,7 +318,7 @@ const table = [
   ...(startup
     ? [
         '',
-        `Start to ready (\`node dist/server.js\` spawned until \`/readyz\` answers 200): median ${fmt(startup.medianMs)} ms (${fmt(startup.minMs)}–${fmt(startup.maxMs)}), 5 runs.`,
+        `Start to ready (\`${start.join(' ')}\` spawned until \`/readyz\` answers 200): median ${fmt(startup.medianMs)} ms (${fmt(startup.minMs)}–${fmt(startup.maxMs)}), 5 runs.`,
       ]
     : []),
 ].join('\n')
