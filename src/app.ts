@@ -7,7 +7,6 @@ import type { Config } from './config.js'
 import { AccessLogController, lazyChildLoggerFactory } from './logger.js'
 import auth from './plugins/auth.js'
 import chatwoot from './plugins/chatwoot.js'
-import cookie from './plugins/cookie.js'
 import errors, { clientErrorHandler, frameworkErrors } from './plugins/errors.js'
 import inboxes from './plugins/inboxes.js'
 import jwt from './plugins/jwt.js'
@@ -118,7 +117,6 @@ async function app(fastify: FastifyInstance, { config, generateDocument = false 
   if (generateDocument) await fastify.register((await import('./plugins/swagger.js')).default)
   await fastify.register(metrics, { config })
   await fastify.register(errors)
-  await fastify.register(cookie)
   await fastify.register(jwt, { config })
   await fastify.register(auth, { config })
   await fastify.register(rateLimit, { config })

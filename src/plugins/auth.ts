@@ -1,4 +1,5 @@
 import { hash, timingSafeEqual } from 'node:crypto'
+import { parseCookie } from 'cookie'
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
@@ -59,12 +60,15 @@ async function authPlugin(fastify: FastifyInstance, { config }: { config: Config
   fastify.decorateRequest('claims', null)
   fastify.decorateRequest('serviceKeyId', null)
 
-  /** The Authorization header alone counts when present; else the session cookie, when configured. */
+  /**
+   * The Authorization header alone counts when present; else the session cookie, when configured.
+   * Cookies are only ever read, so the parser alone: @fastify/cookie adds an onSend hook to every route.
+   */
   function credential(request: FastifyRequest): { token: string; fromHeader: boolean } {
     const header = request.headers.authorization
     if (header !== undefined) return { token: bearerFromHeader(header), fromHeader: true }
     if (cookieName !== undefined && request.headers.cookie !== undefined) {
-      const token = fastify.parseCookie(request.headers.cookie)[cookieName]
+      const token = parseCookie(request.headers.cookie)[cookieName]
       if (token) return { token, fromHeader: false }
     }
     throw missing()
@@ -113,4 +117,4 @@ async function authPlugin(fastify: FastifyInstance, { config }: { config: Config
   )
 }
 
-export default fp(authPlugin, { name: 'auth', dependencies: ['jwt', 'cookie'] })
+export default fp(authPlugin, { name: 'auth', dependencies: ['jwt'] })
