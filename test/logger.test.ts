@@ -2,7 +2,7 @@ import { Writable } from 'node:stream'
 import type { FastifyBaseLogger } from 'fastify'
 import pino from 'pino'
 import { describe, expect, it, vi } from 'vitest'
-import { lazyChildLoggerFactory } from '../src/logger.js'
+import { accessLogger, createLogger, lazyChildLoggerFactory } from '../src/logger.js'
 
 function capture(level = 'info') {
   const lines: Record<string, unknown>[] = []
@@ -51,5 +51,37 @@ describe('lazyChildLoggerFactory', () => {
     quiet.level = 'debug'
     quiet.debug('kept')
     expect(lines.map((l) => l.msg)).toEqual(['kept'])
+  })
+})
+
+describe('accessLogger', () => {
+  it('writes to the same destination, in order, at the same level', () => {
+    const { lines, logger } = capture('warn')
+    const access = accessLogger(logger as never)
+    expect(access.level).toBe('warn')
+    logger.warn('first')
+    access.info('dropped at warn')
+    access.warn({ reqId: 'r-4', status: 503 }, 'request')
+    logger.error('third')
+    expect(lines.map((l) => l.msg)).toEqual(['first', 'request', 'third'])
+    expect(lines[1]).toMatchObject({ reqId: 'r-4', status: 503, level: 'warn' })
+  })
+
+  it('formats lines as the service logger does', () => {
+    const chunks: string[] = []
+    const service = createLogger({ logLevel: 'info' })
+    // Same options as createLogger's, on a capturing stream in place of stdout.
+    const stream = new Writable({
+      write(chunk, _encoding, done) {
+        chunks.push(chunk.toString())
+        done()
+      },
+    })
+    const symbols = pino.symbols as unknown as { streamSym: symbol }
+    ;(service as unknown as Record<symbol, unknown>)[symbols.streamSym] = stream
+    accessLogger(service).info({ reqId: 'r-5' }, 'request')
+    const line = JSON.parse(chunks[0] as string)
+    expect(line).toMatchObject({ level: 'info', service: 'chatwoot-identity', reqId: 'r-5', msg: 'request' })
+    expect(line.time).toMatch(/^\d{4}-\d{2}-\d{2}T/)
   })
 })
