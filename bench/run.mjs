@@ -1,7 +1,7 @@
 // `npm run bench`: the built service against a bare Fastify hello-world (the floor), in turns, on this
 // machine, in one run. Reports ratios and medians (never a single absolute time): the machines are shared.
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
-import { generateKeyPairSync, randomBytes } from 'node:crypto'
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
@@ -142,8 +142,20 @@ async function hsTokens() {
 }
 
 async function rsSetup() {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
-  const jwk = { ...(await exportJWK(publicKey)), kid: 'bench', alg: 'RS256', use: 'sig' }
+  // As PEM, then fresh key objects: exporting a JWK from the generated KeyObject itself can deadlock
+  // Node 20 when a garbage collection finalises the key generation job meanwhile.
+  const pair = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  })
+  const privateKey = createPrivateKey(pair.privateKey)
+  const jwk = {
+    ...(await exportJWK(createPublicKey(pair.publicKey))),
+    kid: 'bench',
+    alg: 'RS256',
+    use: 'sig',
+  }
   const server = createServer((_req, res) =>
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })),
   )
