@@ -1,10 +1,8 @@
-import fastifyRateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
 import { Problem } from '../problems.js'
 import { callerKey } from '../rate-limit-key.js'
-import { createRedis, waitUntilReady } from '../redis.js'
 
 type Hook = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void
 
@@ -29,6 +27,9 @@ async function rateLimitPlugin(fastify: FastifyInstance, { config }: { config: C
     return
   }
 
+  // Loaded only when configured: ioredis alone is a good part of the service's start-up otherwise.
+  const { default: fastifyRateLimit } = await import('@fastify/rate-limit')
+  const { createRedis, waitUntilReady } = await import('../redis.js')
   const redis = limits.redisUrl ? createRedis(limits.redisUrl, fastify.log) : undefined
   if (redis) {
     fastify.addHook('onClose', async () => redis.disconnect())
