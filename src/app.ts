@@ -4,7 +4,7 @@ import type { FastifyBaseLogger, FastifyHttpOptions, FastifyInstance } from 'fas
 import fp from 'fastify-plugin'
 import type { Logger } from 'pino'
 import type { Config } from './config.js'
-import { AccessLogController, accessLogger, lazyChildLoggerFactory } from './logger.js'
+import { AccessLogController, lazyChildLoggerFactory } from './logger.js'
 import auth from './plugins/auth.js'
 import chatwoot from './plugins/chatwoot.js'
 import errors, { clientErrorHandler, frameworkErrors } from './plugins/errors.js'
@@ -39,7 +39,7 @@ export const LIMITS = {
 export function serverOptions(config: Config, logger: Logger): FastifyHttpOptions<Server, FastifyBaseLogger> {
   return {
     loggerInstance: logger as FastifyBaseLogger,
-    logController: new AccessLogController(config.logRequests, accessLogger(logger) as FastifyBaseLogger),
+    logController: new AccessLogController(config.logRequests, logger),
     childLoggerFactory: lazyChildLoggerFactory,
     genReqId,
     // The app brings its own compilers (zod): Fastify need not load Ajv and fast-json-stringify at all.

@@ -78,7 +78,8 @@ export function verifyIdentifierHash(key: KeyObject, identifier: string, hash: s
 
 /** The same decision against an expected hash already computed (see IdentifierHashMemo). */
 export function matchesIdentifierHash(expected: string, hash: string): boolean {
-  return HASH_SHAPE.test(hash) && hashesEqual(expected, hash)
+  // Both sides fill all 64 bytes of their buffer: nothing of an earlier comparison can take part.
+  return expected.length === 64 && HASH_SHAPE.test(hash) && hashesEqual(expected, hash)
 }
 
 function hashesEqual(expected: string, hash: string): boolean {
@@ -91,34 +92,37 @@ function hashesEqual(expected: string, hash: string): boolean {
 export const MEMO_MAX_IDENTIFIER_LENGTH = 256
 
 /**
- * Hashes under one inbox key, remembered so that an identifier seen again costs no HMAC (which costs
- * more than the rest of a verify request). Whoever holds one must keep it to one caller: how fast an
- * answer comes then tells a caller only about identifiers it asked about itself. Bounded by entries
- * and identifier length; the oldest entry goes first.
+ * Hashes computed before, so that an identifier seen again costs no HMAC (which costs more than the
+ * rest of a verify request). Entries live in scopes: a caller's timings then tell it only about
+ * identifiers it asked about itself. An entry counts only for the key object it was computed with
+ * (a secrets reload makes new ones). One bound for all scopes, the oldest entry going first: at most
+ * maxEntries identifiers of MEMO_MAX_IDENTIFIER_LENGTH characters.
  */
 export class IdentifierHashMemo {
-  readonly #hashes = new Map<string, string>()
+  readonly #entries = new Map<string, { key: KeyObject; hash: string }>()
 
-  constructor(
-    readonly key: KeyObject,
-    readonly maxEntries: number,
-  ) {}
+  constructor(readonly maxEntries: number) {}
 
-  hash(identifier: string): string {
-    let hash = this.#hashes.get(identifier)
-    if (hash === undefined) {
-      hash = identifierHash(this.key, identifier)
-      if (identifier.length <= MEMO_MAX_IDENTIFIER_LENGTH && this.maxEntries > 0) {
-        if (this.#hashes.size >= this.maxEntries)
-          this.#hashes.delete(this.#hashes.keys().next().value as string)
-        this.#hashes.set(identifier, hash)
-      }
-    }
+  /** `scope` must not contain a NUL character (callers use ids and inbox names). */
+  hash(key: KeyObject, scope: string, identifier: string): string {
+    if (identifier.length > MEMO_MAX_IDENTIFIER_LENGTH || this.maxEntries <= 0)
+      return identifierHash(key, identifier)
+    const id = `${scope}\u0000${identifier}`
+    const entry = this.#entries.get(id)
+    if (entry !== undefined && entry.key === key) return entry.hash
+    const hash = identifierHash(key, identifier)
+    if (entry === undefined && this.#entries.size >= this.maxEntries)
+      this.#entries.delete(this.#entries.keys().next().value as string)
+    this.#entries.set(id, { key, hash })
     return hash
   }
 
+  has(scope: string, identifier: string): boolean {
+    return this.#entries.has(`${scope}\u0000${identifier}`)
+  }
+
   get size(): number {
-    return this.#hashes.size
+    return this.#entries.size
   }
 }
 

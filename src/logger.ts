@@ -50,12 +50,15 @@ export function accessLogger(logger: Logger): Logger {
  */
 export class AccessLogController extends LogController {
   readonly #enabled: boolean
-  readonly #logger: FastifyBaseLogger
+  readonly #logger: Logger
+  readonly #access: Logger
 
-  constructor(enabled: boolean, logger: FastifyBaseLogger) {
+  /** `logger`: the service's (redacting) logger; access lines without an error skip its redaction. */
+  constructor(enabled: boolean, logger: Logger) {
     super({ disableRequestLogging: true })
     this.#enabled = enabled
     this.#logger = logger
+    this.#access = accessLogger(logger)
   }
 
   override requestCompleted(
@@ -66,17 +69,16 @@ export class AccessLogController extends LogController {
     if (!this.#enabled) return
     // The root logger with the request id as a field: the same line as through the request's child
     // logger, without building that child for every request.
-    this.#logger.info(
-      {
-        reqId: request.id,
-        method: request.method,
-        route: request.routeOptions.url ?? '(no route)',
-        status: reply.statusCode,
-        durationMs: Math.round(reply.elapsedTime * 100) / 100,
-        ...(error ? { err: error } : {}),
-      },
-      'request',
-    )
+    const line = {
+      reqId: request.id,
+      method: request.method,
+      route: request.routeOptions.url ?? '(no route)',
+      status: reply.statusCode,
+      durationMs: Math.round(reply.elapsedTime * 100) / 100,
+    }
+    // An error is no fixed field: it goes through redaction like any other line.
+    if (error) this.#logger.info({ ...line, err: error }, 'request')
+    else this.#access.info(line, 'request')
   }
 }
 

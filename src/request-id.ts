@@ -10,12 +10,15 @@ const SANE_REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/
 const PREFIX = `${randomBytes(6).toString('hex')}-`
 let counter = 0
 
+/** What a generated id looks like (for tests and log tooling). */
+export const GENERATED_REQUEST_ID = /^[0-9a-f]{12}-[0-9a-z]{1,11}$/
+
 export function genReqId(request: IncomingMessage): string {
   const given = request.headers['x-request-id']
-  if (typeof given === 'string' && SANE_REQUEST_ID.test(given)) return given
+  // An id of the generated form is never taken from a caller: a counter is guessable, and a forged
+  // one would stand for another request in the logs.
+  if (typeof given === 'string' && SANE_REQUEST_ID.test(given) && !GENERATED_REQUEST_ID.test(given))
+    return given
   counter = counter === Number.MAX_SAFE_INTEGER ? 1 : counter + 1
   return PREFIX + counter.toString(36)
 }
-
-/** What a generated id looks like (for tests and log tooling). */
-export const GENERATED_REQUEST_ID = /^[0-9a-f]{12}-[0-9a-z]{1,11}$/

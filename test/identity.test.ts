@@ -91,38 +91,65 @@ describe('verifyIdentifierHash', () => {
 })
 
 describe('IdentifierHashMemo', () => {
+  const key = hmacKey('memo-secret')
+
   it('gives the reference hash, remembered or not, for arbitrary identifiers', () => {
-    const memo = new IdentifierHashMemo(hmacKey('memo-secret'), 50)
+    const memo = new IdentifierHashMemo(50)
     fc.assert(
       fc.property(fc.string({ maxLength: 300 }), (identifier) => {
         const expected = referenceHash('memo-secret', identifier)
-        expect(memo.hash(identifier)).toBe(expected)
-        expect(memo.hash(identifier)).toBe(expected)
+        expect(memo.hash(key, 'caller', identifier)).toBe(expected)
+        expect(memo.hash(key, 'caller', identifier)).toBe(expected)
       }),
     )
     expect(memo.size).toBeLessThanOrEqual(50)
   })
 
-  it('keeps at most its bound, dropping the oldest, and never remembers a long identifier', () => {
-    const memo = new IdentifierHashMemo(hmacKey('memo-secret'), 3)
-    for (const id of ['a', 'b', 'c', 'd']) memo.hash(id)
+  it('keeps one bound over every scope, dropping the oldest, and never remembers a long identifier', () => {
+    const memo = new IdentifierHashMemo(3)
+    memo.hash(key, 'one', 'a')
+    memo.hash(key, 'two', 'a')
+    memo.hash(key, 'one', 'b')
+    expect([memo.has('one', 'a'), memo.has('two', 'a'), memo.has('one', 'b')]).toEqual([true, true, true])
+    memo.hash(key, 'two', 'c')
     expect(memo.size).toBe(3)
-    memo.hash('x'.repeat(MEMO_MAX_IDENTIFIER_LENGTH + 1))
-    expect(memo.size).toBe(3)
-    expect(memo.hash('a')).toBe(referenceHash('memo-secret', 'a'))
+    expect(memo.has('one', 'a')).toBe(false)
+    expect(memo.has('two', 'c')).toBe(true)
+    const long = 'x'.repeat(MEMO_MAX_IDENTIFIER_LENGTH + 1)
+    expect(memo.hash(key, 'one', long)).toBe(referenceHash('memo-secret', long))
+    expect(memo.has('one', long)).toBe(false)
+  })
+
+  it('answers for the key object it is given, never for an earlier one of the same scope', () => {
+    const memo = new IdentifierHashMemo(10)
+    expect(memo.hash(key, 'caller/website', 'u')).toBe(referenceHash('memo-secret', 'u'))
+    const reloaded = hmacKey('memo-secret-2')
+    expect(memo.hash(reloaded, 'caller/website', 'u')).toBe(referenceHash('memo-secret-2', 'u'))
+    expect(memo.size).toBe(1)
   })
 
   it('feeds matchesIdentifierHash the same decision as verifyIdentifierHash', () => {
-    const key = hmacKey(SPEC_VECTOR.secret)
-    const memo = new IdentifierHashMemo(key, 10)
+    const spec = hmacKey(SPEC_VECTOR.secret)
+    const memo = new IdentifierHashMemo(10)
+    const candidates = (identifier: string) =>
+      fc.oneof(
+        fc.string(),
+        fc.constant(referenceHash(SPEC_VECTOR.secret, identifier)),
+        fc.constant(referenceHash(SPEC_VECTOR.secret, identifier).toUpperCase()),
+      )
     fc.assert(
-      fc.property(fc.string(), fc.oneof(fc.string(), fc.constant(SPEC_VECTOR.hash)), (identifier, hash) => {
-        expect(matchesIdentifierHash(memo.hash(identifier), hash)).toBe(
-          verifyIdentifierHash(key, identifier, hash),
-        )
-      }),
+      fc.property(
+        fc.string().chain((identifier) => fc.tuple(fc.constant(identifier), candidates(identifier))),
+        ([identifier, hash]) => {
+          expect(matchesIdentifierHash(memo.hash(spec, 's', identifier), hash)).toBe(
+            verifyIdentifierHash(spec, identifier, hash),
+          )
+        },
+      ),
     )
-    expect(matchesIdentifierHash(memo.hash(SPEC_VECTOR.identifier), SPEC_VECTOR.hash)).toBe(true)
+    expect(matchesIdentifierHash(memo.hash(spec, 's', SPEC_VECTOR.identifier), SPEC_VECTOR.hash)).toBe(true)
+    // An expected hash of another length never reaches the comparison buffers.
+    expect(matchesIdentifierHash(SPEC_VECTOR.hash.slice(0, 63), SPEC_VECTOR.hash)).toBe(false)
   })
 })
 

@@ -2,7 +2,13 @@ import { Writable } from 'node:stream'
 import type { FastifyBaseLogger } from 'fastify'
 import pino from 'pino'
 import { describe, expect, it, vi } from 'vitest'
-import { accessLogger, createLogger, lazyChildLoggerFactory } from '../src/logger.js'
+import {
+  AccessLogController,
+  accessLogger,
+  createLogger,
+  lazyChildLoggerFactory,
+  REDACT_PATHS,
+} from '../src/logger.js'
 
 function capture(level = 'info') {
   const lines: Record<string, unknown>[] = []
@@ -83,5 +89,41 @@ describe('accessLogger', () => {
     const line = JSON.parse(chunks[0] as string)
     expect(line).toMatchObject({ level: 'info', service: 'chatwoot-identity', reqId: 'r-5', msg: 'request' })
     expect(line.time).toMatch(/^\d{4}-\d{2}-\d{2}T/)
+  })
+})
+
+describe('AccessLogController', () => {
+  const request = { id: 'r-6', method: 'GET', routeOptions: { url: '/v1/identity' } }
+  const reply = { statusCode: 500, elapsedTime: 1.234 }
+
+  it('logs one line per request when enabled, and passes an error through redaction', () => {
+    const lines: Record<string, unknown>[] = []
+    const stream = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(JSON.parse(chunk.toString()))
+        done()
+      },
+    })
+    const logger = pino({ redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, stream)
+    const controller = new AccessLogController(true, logger)
+    controller.requestCompleted(null, request as never, reply as never)
+    const error = Object.assign(new Error('socket'), { token: 'eyJhbGciOi.secret.part' })
+    controller.requestCompleted(error, request as never, reply as never)
+    expect(lines[0]).toMatchObject({
+      reqId: 'r-6',
+      route: '/v1/identity',
+      status: 500,
+      durationMs: 1.23,
+      msg: 'request',
+    })
+    expect(lines[1]).toMatchObject({
+      reqId: 'r-6',
+      msg: 'request',
+      err: { message: 'socket', token: '[redacted]' },
+    })
+    expect(JSON.stringify(lines)).not.toContain('secret.part')
+
+    new AccessLogController(false, logger).requestCompleted(null, request as never, reply as never)
+    expect(lines).toHaveLength(2)
   })
 })

@@ -41,7 +41,7 @@ const AUTH_PROBLEMS = [
   'not_ready',
 ] as const
 
-/** Identifiers remembered per service key and inbox (at most 256 characters each: about 4 MB). */
+/** Verify hashes remembered, all service keys and inboxes together (a few MB at most). */
 export const VERIFY_MEMO_ENTRIES = 10_000
 
 type Hook = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void
@@ -76,18 +76,13 @@ const identityRoutes: FastifyPluginAsyncZod<{ config: Config }> = async (fastify
   // an entry can only be reused for that token and that exact secret, and goes with the token's entry.
   const answers = new WeakMap<Claims, { inbox: Inbox; body: string }>()
 
-  // Hashes a service checked before, per inbox object (a reload starts afresh) and per service key:
-  // one caller's timings never reveal what another asked. Sessions get no memo.
-  const memos = new WeakMap<Inbox, Map<string, IdentifierHashMemo>>()
-  const expectedHash = (inbox: Inbox, serviceKeyId: string | null, identifier: string) => {
-    if (serviceKeyId === null) return identifierHash(inbox.key, identifier)
-    let byCaller = memos.get(inbox)
-    if (byCaller === undefined) memos.set(inbox, (byCaller = new Map()))
-    let memo = byCaller.get(serviceKeyId)
-    if (memo === undefined)
-      byCaller.set(serviceKeyId, (memo = new IdentifierHashMemo(inbox.key, VERIFY_MEMO_ENTRIES)))
-    return memo.hash(identifier)
-  }
+  // Hashes a service checked before, scoped per service key and inbox: one caller's timings never
+  // reveal what another asked. Sessions get no memo.
+  const memo = new IdentifierHashMemo(VERIFY_MEMO_ENTRIES)
+  const expectedHash = (inbox: Inbox, serviceKeyId: string | null, identifier: string) =>
+    serviceKeyId === null
+      ? identifierHash(inbox.key, identifier)
+      : memo.hash(inbox.key, `${serviceKeyId}/${inbox.name}`, identifier)
 
   fastify.get(
     '/v1/identity',

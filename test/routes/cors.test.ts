@@ -139,6 +139,7 @@ describe('CORS with CORS_ORIGINS unset', () => {
 describe('security headers', () => {
   const API = {
     'x-content-type-options': 'nosniff',
+    'x-frame-options': 'DENY',
     'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
     'cross-origin-resource-policy': 'same-origin',
   }
