@@ -25,9 +25,12 @@ ensureWrk()
 
 // Servers on one CPU and wrk on the others, when taskset (util-linux) is there: on a shared VM one
 // vCPU can run at half the speed of another for a while, and a pair must not straddle the two.
-const pinned = cpus().length >= 2 && spawnSync('taskset', ['-V']).error === undefined
 const SERVER_CPU = process.env.BENCH_SERVER_CPU ?? '0'
 const LOAD_CPUS = process.env.BENCH_LOAD_CPUS ?? `1-${cpus().length - 1}`
+// Only when both CPU lists can actually be used here (a cpuset may allow fewer than cpus() lists).
+const pinned =
+  cpus().length >= 2 &&
+  [SERVER_CPU, LOAD_CPUS].every((list) => spawnSync('taskset', ['-c', list, 'true']).status === 0)
 const onCpus = (cpuList, command, args) =>
   pinned ? ['taskset', ['-c', cpuList, command, ...args]] : [command, args]
 
@@ -55,8 +58,11 @@ async function startProcess(args, env) {
     const text = readFileSync(log, 'utf8')
     const match = /listening (\d+)|Server listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(text)
     if (match) return { child, log, url: `http://127.0.0.1:${match[1] ?? match[2]}` }
-    if (child.exitCode !== null || Date.now() > deadline)
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL')
+      rmSync(log, { force: true })
       throw new Error(`${script} did not start (exit ${child.exitCode}): ${text}`)
+    }
     await new Promise((resolve) => setTimeout(resolve, 5))
   }
 }
@@ -194,49 +200,52 @@ const median = (values) => {
 async function runScenario(name, floor, env, requests) {
   const file = requestsFile(name.replace(/\W+/g, '-'), requests)
   const service = await startProcess(SERVICE, env)
-  await waitReady(service.url)
-  wrk(floor, null, 2) // warm-up, both
-  wrk(service, file, 2)
-  const pairs = []
-  for (let i = 0; i < PAIRS; i++) {
-    const a = wrk(floor, null, SECONDS)
-    const b = wrk(service, file, SECONDS)
-    pairs.push({ floor: a, service: b, ratio: b.rps / a.rps })
-    process.stderr.write(
-      `  ${name} pair ${i + 1}: floor ${a.rps.toFixed(0)}/s, service ${b.rps.toFixed(0)}/s, ratio ${(b.rps / a.rps).toFixed(3)}\n`,
-    )
+  try {
+    await waitReady(service.url)
+    wrk(floor, null, 2) // warm-up, both
+    wrk(service, file, 2)
+    const pairs = []
+    for (let i = 0; i < PAIRS; i++) {
+      const a = wrk(floor, null, SECONDS)
+      const b = wrk(service, file, SECONDS)
+      pairs.push({ floor: a, service: b, ratio: b.rps / a.rps })
+      process.stderr.write(
+        `  ${name} pair ${i + 1}: floor ${a.rps.toFixed(0)}/s, service ${b.rps.toFixed(0)}/s, ratio ${(b.rps / a.rps).toFixed(3)}\n`,
+      )
+    }
+    const floorMedian = median(pairs.map((p) => p.floor.rps))
+    const latency = wrk(service, file, SECONDS, Math.round(floorMedian / 2))
+    const result = {
+      scenario: name,
+      ratio: median(pairs.map((p) => p.ratio)),
+      serviceRps: {
+        median: median(pairs.map((p) => p.service.rps)),
+        min: Math.min(...pairs.map((p) => p.service.rps)),
+        max: Math.max(...pairs.map((p) => p.service.rps)),
+      },
+      floorRps: {
+        median: floorMedian,
+        min: Math.min(...pairs.map((p) => p.floor.rps)),
+        max: Math.max(...pairs.map((p) => p.floor.rps)),
+      },
+      cpuUsPerRequest: {
+        service: median(pairs.map((p) => p.service.cpuUsPerRequest)),
+        floor: median(pairs.map((p) => p.floor.cpuUsPerRequest)),
+      },
+      latencyAtHalfFloorMs: {
+        rate: Math.round(floorMedian / 2),
+        achieved: Math.round(latency.rps),
+        p50: latency.p50Ms,
+        p99: latency.p99Ms,
+      },
+      peakRssMb: peakRssMb(service.child.pid),
+      errors: pairs.reduce((sum, p) => sum + p.service.errors, 0) + latency.errors,
+      pairs: pairs.map((p) => ({ floorRps: p.floor.rps, serviceRps: p.service.rps, ratio: p.ratio })),
+    }
+    return result
+  } finally {
+    await stopProcess(service)
   }
-  const floorMedian = median(pairs.map((p) => p.floor.rps))
-  const latency = wrk(service, file, SECONDS, Math.round(floorMedian / 2))
-  const result = {
-    scenario: name,
-    ratio: median(pairs.map((p) => p.ratio)),
-    serviceRps: {
-      median: median(pairs.map((p) => p.service.rps)),
-      min: Math.min(...pairs.map((p) => p.service.rps)),
-      max: Math.max(...pairs.map((p) => p.service.rps)),
-    },
-    floorRps: {
-      median: floorMedian,
-      min: Math.min(...pairs.map((p) => p.floor.rps)),
-      max: Math.max(...pairs.map((p) => p.floor.rps)),
-    },
-    cpuUsPerRequest: {
-      service: median(pairs.map((p) => p.service.cpuUsPerRequest)),
-      floor: median(pairs.map((p) => p.floor.cpuUsPerRequest)),
-    },
-    latencyAtHalfFloorMs: {
-      rate: Math.round(floorMedian / 2),
-      achieved: Math.round(latency.rps),
-      p50: latency.p50Ms,
-      p99: latency.p99Ms,
-    },
-    peakRssMb: peakRssMb(service.child.pid),
-    errors: pairs.reduce((sum, p) => sum + p.service.errors, 0) + latency.errors,
-    pairs: pairs.map((p) => ({ floorRps: p.floor.rps, serviceRps: p.service.rps, ratio: p.ratio })),
-  }
-  await stopProcess(service)
-  return result
 }
 
 async function startToReady(env, runs = 5) {
@@ -316,7 +325,12 @@ try {
 } finally {
   await stopProcess(floor)
 }
-const startup = want('start') ? await startToReady(hsEnv) : undefined
+let startup
+try {
+  startup = want('start') ? await startToReady(hsEnv) : undefined
+} finally {
+  rmSync(work, { recursive: true, force: true })
+}
 
 const machine = `${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`
 const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a')
@@ -341,5 +355,4 @@ writeFileSync(
   join(root, 'bench/results/latest.json'),
   `${JSON.stringify({ machine, pairs: PAIRS, seconds: SECONDS, connections: CONNECTIONS, results, startup }, null, 2)}\n`,
 )
-rmSync(work, { recursive: true, force: true })
 process.stdout.write(`${table}\n`)
