@@ -117,30 +117,29 @@ const identityRoutes: FastifyPluginAsyncZod<{ config: Config }> = async (fastify
       // requireSession has set them, or answered 401.
       const claims = request.claims as Claims
       const known = answers.get(claims)
-      // Only a valid identifier has an answer, so the inbox is resolved after it, as below.
-      const inbox = known && fastify.inboxes.resolve(request.query.inbox)
-      if (known === undefined || known.inbox !== inbox) {
-        const result = normaliseIdentifier(lookupClaim(claims, claim))
-        if (!result.ok) {
-          throw new Problem(
-            result.reason === 'missing' ? 'identifier_missing' : 'identifier_invalid',
-            `The token's ${claim} claim ${result.detail}`,
-          )
-        }
-        const current = inbox ?? fastify.inboxes.resolve(request.query.inbox)
-        const body = serializeIdentity({
-          inbox: current.name,
-          identifier: result.identifier,
-          identifier_hash: identifierHash(current.key, result.identifier),
-          ...(profileClaims.length > 0 ? profileFromClaims(claims, profileClaims) : {}),
-        })
-        answers.set(claims, { inbox: current, body })
-        metrics.hashesIssued.inc(current.name)
-        sendSerialised(reply, body)
+      // Only a valid identifier has an answer, so resolving the inbox first changes no error.
+      if (known !== undefined && known.inbox === fastify.inboxes.resolve(request.query.inbox)) {
+        metrics.hashesIssued.inc(known.inbox.name)
+        sendSerialised(reply, known.body)
         return
       }
-      metrics.hashesIssued.inc(known.inbox.name)
-      sendSerialised(reply, known.body)
+      const result = normaliseIdentifier(lookupClaim(claims, claim))
+      if (!result.ok) {
+        throw new Problem(
+          result.reason === 'missing' ? 'identifier_missing' : 'identifier_invalid',
+          `The token's ${claim} claim ${result.detail}`,
+        )
+      }
+      const inbox = fastify.inboxes.resolve(request.query.inbox)
+      const body = serializeIdentity({
+        inbox: inbox.name,
+        identifier: result.identifier,
+        identifier_hash: identifierHash(inbox.key, result.identifier),
+        ...(profileClaims.length > 0 ? profileFromClaims(claims, profileClaims) : {}),
+      })
+      answers.set(claims, { inbox, body })
+      metrics.hashesIssued.inc(inbox.name)
+      sendSerialised(reply, body)
     },
   )
 
