@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
+import { collectChild } from '../helpers/child.js'
 
 // podman as the container tests use it: every call bounded in time, its output kept for error messages.
 
@@ -24,39 +25,23 @@ export function podman(
   options: { timeoutMs?: number; allowFailure?: boolean } = {},
 ): Promise<Result> {
   const timeoutMs = options.timeoutMs ?? 60_000
-  return new Promise((resolve, reject) => {
-    const child = spawn('podman', args, { env, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk
-    })
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk
-    })
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(new Error(`podman ${args.join(' ')}: no end after ${timeoutMs} ms\n${stdout}\n${stderr}`))
-    }, timeoutMs)
-    child.once('error', (error) => {
-      clearTimeout(timer)
-      reject(
-        new Error(
-          `podman cannot be run (${error.message}): run ../shared/tools/container-standins first (.ci/run does)`,
-        ),
-      )
-    })
-    child.once('exit', (code) => {
-      clearTimeout(timer)
+  const child = spawn('podman', args, { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  return collectChild(child, timeoutMs).then(
+    ({ code, stdout, stderr, timedOut }) => {
+      if (timedOut)
+        throw new Error(`podman ${args.join(' ')}: no end after ${timeoutMs} ms\n${stdout}\n${stderr}`)
       if (code !== 0 && !options.allowFailure)
-        reject(
-          new Error(
-            `podman ${args.slice(0, 3).join(' ')} … exited ${code}\n${stdout.slice(-4000)}\n${stderr.slice(-4000)}`,
-          ),
+        throw new Error(
+          `podman ${args.slice(0, 3).join(' ')} … exited ${code}\n${stdout.slice(-4000)}\n${stderr.slice(-4000)}`,
         )
-      else resolve({ code, stdout, stderr })
-    })
-  })
+      return { code, stdout, stderr }
+    },
+    (error: Error) => {
+      throw new Error(
+        `podman cannot be run (${error.message}): run ../shared/tools/container-standins first (.ci/run does)`,
+      )
+    },
+  )
 }
 
 /** Containers started by a test file, removed (forcibly) when it ends. */

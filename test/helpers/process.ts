@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
+import { collectChild } from './child.js'
 
 export const SERVER_JS = fileURLToPath(new URL('../../dist/server.js', import.meta.url))
 
@@ -96,19 +97,12 @@ async function runScript(script: string, args: string[], env: Record<string, str
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   started.add(child)
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (chunk) => {
-    stdout += chunk
-  })
-  child.stderr.on('data', (chunk) => {
-    stderr += chunk
-  })
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
-  const [code] = (await once(child, 'exit')) as [number | null]
-  clearTimeout(timer)
-  started.delete(child)
-  return { code, stdout, stderr }
+  try {
+    const { code, stdout, stderr } = await collectChild(child, timeoutMs)
+    return { code, stdout, stderr }
+  } finally {
+    started.delete(child)
+  }
 }
 
 /**
