@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { JwksServer } from './helpers/jwks-server.js'
 import { ecKey, type KeyPair, rsaKey, sign } from './helpers/keys.js'
-import { type Running, startServer } from './helpers/process.js'
+import { type Running, serverPool } from './helpers/process.js'
 import { referenceHash } from './helpers/reference.js'
 
 // The built server as a process, with a JWKS endpoint on 127.0.0.1 that the test controls.
@@ -16,19 +16,17 @@ const ecA = { ...ecKey('P-256'), kid: 'ec-a' }
 const ecB = { ...ecKey('P-256'), kid: 'ec-b' }
 
 let jwks: JwksServer
-let servers: Running[] = []
+const startServer = serverPool(afterEach)
 beforeAll(async () => {
   jwks = await new JwksServer().start()
 })
 afterAll(() => jwks.stop())
-afterEach(async () => {
-  await Promise.all(servers.map((server) => server.stop('SIGKILL')))
-  servers = []
+afterEach(() => {
   jwks.mode = 'ok'
 })
 
 async function start(env: Record<string, string> = {}) {
-  const server = await startServer({
+  return startServer({
     JWT_JWKS_URL: jwks.url,
     JWT_ISSUER: ISSUER,
     JWT_AUDIENCE: AUDIENCE,
@@ -36,8 +34,6 @@ async function start(env: Record<string, string> = {}) {
     JWKS_COOLDOWN_SECONDS: '0',
     ...env,
   })
-  servers.push(server)
-  return server
 }
 
 const token = (key: KeyPair & { kid?: string }, sub = 'user-1', kid = key.kid) =>

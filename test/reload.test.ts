@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { hsKey, sign } from './helpers/keys.js'
-import { type Running, startServer } from './helpers/process.js'
+import { type Running, serverPool } from './helpers/process.js'
 import { referenceHash } from './helpers/reference.js'
 
 // SECRETS_FILE reloads on the built server: SIGHUP, file changes, broken and deleted files, a
@@ -13,14 +13,10 @@ const key = hsKey()
 const SECRET_1 = 'first-secret-value-0001'
 const SECRET_2 = 'second-secret-value-0002'
 const LEAK = 'never-log-this-secret-9999'
-let servers: Running[] = []
-afterEach(async () => {
-  for (const server of servers) {
-    for (const secret of [SECRET_1, SECRET_2, LEAK, key.secret])
-      expect(server.lines.join('\n')).not.toContain(secret)
-  }
-  await Promise.all(servers.map((server) => server.stop('SIGKILL')))
-  servers = []
+// No secret in any line a server logged, whatever the test did with it.
+const startServer = serverPool(afterEach, (server) => {
+  for (const secret of [SECRET_1, SECRET_2, LEAK, key.secret])
+    expect(server.lines.join('\n')).not.toContain(secret)
 })
 
 const inboxes = (entries: Record<string, string>) =>
@@ -29,9 +25,7 @@ const inboxes = (entries: Record<string, string>) =>
   })
 
 async function start(secretsFile: string, env: Record<string, string> = {}) {
-  const server = await startServer({ JWT_SECRET: key.secret, SECRETS_FILE: secretsFile, ...env })
-  servers.push(server)
-  return server
+  return startServer({ JWT_SECRET: key.secret, SECRETS_FILE: secretsFile, ...env })
 }
 
 async function hashFor(server: Running, inbox: string): Promise<{ status: number; hash?: string }> {

@@ -108,12 +108,18 @@ async function runScript(script: string, args: string[], env: Record<string, str
 /**
  * A `start(env)` for a test file whose servers are all killed after each test (registered with
  * vitest's afterEach by the caller, which passes it in to keep this module free of test globals).
+ * `check`, when given, looks at each server first (its log lines, say); they are killed either way.
  */
-export function serverPool(afterEach: (fn: () => Promise<void>) => void) {
+export function serverPool(afterEach: (fn: () => Promise<void>) => void, check?: (server: Running) => void) {
   let running: Running[] = []
   afterEach(async () => {
-    await Promise.all(running.map((server) => server.stop('SIGKILL')))
+    const servers = running
     running = []
+    try {
+      if (check) for (const server of servers) check(server)
+    } finally {
+      await Promise.all(servers.map((server) => server.stop('SIGKILL')))
+    }
   })
   return async (env: Record<string, string>, script?: string): Promise<Running> => {
     const server = await startServer(env, script)
