@@ -19,6 +19,11 @@ export function genReqId(request: IncomingMessage): string {
   // one would stand for another request in the logs.
   if (typeof given === 'string' && SANE_REQUEST_ID.test(given) && !GENERATED_REQUEST_ID.test(given))
     return given
+  return newRequestId()
+}
+
+/** A fresh id of the generated form (also for answers Node's parser rejects before Fastify sees them). */
+export function newRequestId(): string {
   counter = counter === Number.MAX_SAFE_INTEGER ? 1 : counter + 1
   return PREFIX + counter.toString(36)
 }

@@ -5,6 +5,7 @@ import { closed, expectProblem, httpRequest, openSocket, parseResponse, rawReque
 import { hsKey } from './helpers/keys.js'
 import { referenceHash } from './helpers/reference.js'
 import { INBOX_SECRET, startTarget, type Target } from './helpers/targets.js'
+import { GENERATED_REQUEST_ID } from '../src/request-id.js'
 
 // Request limits over real sockets: body, header and URL size, slow clients, a connection flood.
 // What README.md promises: bodies and headers at most 16 KiB, headers and requests within 10 s.
@@ -93,6 +94,8 @@ describe('limits of the built server over real sockets', () => {
     expect(ok.status, ok.body).toBe(200)
     const refused = await rawRequest(t.url, httpRequest('GET', '/v1/identity', [auth(), ...filler(17 * KiB)]))
     expectProblem(refused, 431, 'headers_too_large')
+    // Answered before Fastify sees the request, with an id of the same form as every other answer's.
+    expect(refused.headers['x-request-id']).toMatch(GENERATED_REQUEST_ID)
     expect(refused.headers['cache-control']).toBe('no-store')
   })
 

@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto'
 import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
 import type { ConnectionError, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { isProblem, PROBLEM_CONTENT_TYPE, Problem, type ProblemCode } from '../problems.js'
+import { newRequestId } from '../request-id.js'
 
 export const WWW_AUTHENTICATE_REALM = 'Bearer realm="chatwoot-identity"'
 
@@ -75,7 +75,7 @@ export function clientErrorHandler(this: FastifyInstance, error: ConnectionError
       : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? new Problem('request_timeout', 'The request was not received in time')
         : new Problem('invalid_request', 'The request is not valid HTTP/1.1')
-  const reqId = randomUUID()
+  const reqId = newRequestId()
   this.metrics.rejections.inc(problem.code)
   this.log.info({ reqId, code: problem.code, status: problem.statusCode }, 'request rejected')
   // As Node does: never write into a response that has already started on this socket.
