@@ -67,8 +67,8 @@ export class AccessLogController extends LogController {
     reply: FastifyReply,
   ): void {
     if (!this.#enabled) return
-    // The root logger with the request id as a field: the same line as through the request's child
-    // logger, without building that child for every request.
+    // The request id as a field: the same line as through the request's child logger, without
+    // building that child for every request.
     const line = {
       reqId: request.id,
       method: request.method,
