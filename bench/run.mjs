@@ -41,6 +41,7 @@ const start = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scrip
 if (start[0] !== 'node') throw new Error(`npm start is not a node command line: ${start.join(' ')}`)
 const SERVICE = start.slice(1).map((arg) => (arg.endsWith('.js') ? join(root, arg) : arg))
 const FLOOR = [join(root, 'bench/floor.mjs')]
+const POST_REFERENCE = [join(root, 'bench/reference-post.mjs')]
 
 async function startProcess(args, env) {
   const script = args.at(-1)
@@ -197,11 +198,12 @@ const median = (values) => {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
 }
 
-async function runScenario(name, floor, env, requests) {
+/** `server`: the service as `npm start` runs it, or a reference script driven the same way. */
+async function runScenario(name, floor, env, requests, server = SERVICE) {
   const file = requestsFile(name.replace(/\W+/g, '-'), requests)
-  const service = await startProcess(SERVICE, env)
+  const service = await startProcess(server, env)
   try {
-    await waitReady(service.url)
+    if (server === SERVICE) await waitReady(service.url)
     wrk(floor, null, 2) // warm-up, both
     wrk(service, file, 2)
     const pairs = []
@@ -273,6 +275,7 @@ function ensureWrk() {
 
 // ---------------------------------------------------------------- main
 
+const REFERENCE_POST = 'reference: the verify requests to a bare Fastify POST route'
 const only = process.env.BENCH_ONLY?.split(',')
 const want = (name) => !only || only.some((o) => name.includes(o))
 const hsEnv = {
@@ -321,6 +324,8 @@ try {
       body: JSON.stringify({ identifier: `user-${i}`, identifier_hash: randomBytes(32).toString('hex') }),
     }))
     results.push(await runScenario('POST /v1/identity/verify', floor, hsEnv, bodies))
+    // The same requests to a bare POST route: the part of the gap that is the request itself.
+    results.push(await runScenario(REFERENCE_POST, floor, {}, bodies, POST_REFERENCE))
   }
 } finally {
   await stopProcess(floor)
@@ -334,6 +339,8 @@ try {
 
 const machine = `${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`
 const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a')
+const verify = results.find((r) => r.scenario === 'POST /v1/identity/verify')
+const reference = results.find((r) => r.scenario === REFERENCE_POST)
 const table = [
   `Machine: ${machine}; ${PAIRS} pairs of ${SECONDS} s, ${CONNECTIONS} connections, wrk -t1${pinned ? `; servers on CPU ${SERVER_CPU}, wrk on CPU ${LOAD_CPUS}` : ''}.`,
   '',
@@ -343,6 +350,12 @@ const table = [
     (r) =>
       `| ${r.scenario} | **${fmt(r.ratio, 3)}** | ${fmt(r.serviceRps.median)} (${fmt(r.serviceRps.min)}–${fmt(r.serviceRps.max)}) | ${fmt(r.floorRps.median)} | ${fmt(r.cpuUsPerRequest.service, 1)} (${fmt(r.cpuUsPerRequest.floor, 1)}) | ${fmt(r.latencyAtHalfFloorMs.p50, 2)} / ${fmt(r.latencyAtHalfFloorMs.p99, 2)} at ${r.latencyAtHalfFloorMs.rate}/s (held ${r.latencyAtHalfFloorMs.achieved}/s) | ${fmt(r.peakRssMb, 1)} | ${r.errors} |`,
   ),
+  ...(verify && reference
+    ? [
+        '',
+        `The reference row is bare Fastify answering the verify scenario's requests (same headers and bodies) from a route that only parses the body: the service's verify answers at ${fmt(verify.ratio / reference.ratio, 2)} of that (ratio of the two medians).`,
+      ]
+    : []),
   ...(startup
     ? [
         '',
