@@ -94,6 +94,9 @@ export interface AppOptions {
   generateDocument?: boolean
 }
 
+// As entries once: reply.headers() takes Object.keys() of its argument on every request.
+const SECURITY_HEADER_ENTRIES = Object.entries(API_SECURITY_HEADERS)
+
 async function app(fastify: FastifyInstance, { config, generateDocument = false }: AppOptions) {
   fastify.setValidatorCompiler(validatorCompiler)
   fastify.setSerializerCompiler(serializerCompiler)
@@ -104,7 +107,8 @@ async function app(fastify: FastifyInstance, { config, generateDocument = false 
   const { readiness: state } = fastify
   // One hook for what every answer carries; routes that need other values override them.
   fastify.addHook('onRequest', (request, reply, done) => {
-    reply.header('x-request-id', request.id).headers(API_SECURITY_HEADERS)
+    reply.header('x-request-id', request.id)
+    for (const [name, value] of SECURITY_HEADER_ENTRIES) reply.header(name, value)
     // While draining, move keep-alive clients to new connections (another replica) one by one.
     if (state.shuttingDown) reply.header('connection', 'close')
     // RFC 9112 §3.2, which Node would answer with a bare 400 (requireHostHeader).

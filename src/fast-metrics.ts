@@ -11,12 +11,41 @@ interface Series {
   count: number
 }
 
+function record(series: Series, seconds: number): void {
+  for (let i = 0; i < BUCKETS.length; i++)
+    if (seconds <= (BUCKETS[i] as number)) (series.counts[i] as number)++
+  series.sum += seconds
+  series.count++
+}
+
 export class RequestHistogram {
   readonly name = 'http_request_duration_seconds'
   readonly help = 'Request latency by route and status; its _count is the request count'
   readonly #series = new Map<string, Series>()
 
   observe(method: string, route: string, status: number, seconds: number): void {
+    record(this.#find(method, route, status), seconds)
+  }
+
+  /**
+   * An observer for one route: it keeps the series it used last, so the usual request (same method and
+   * status as the one before) builds no key string and looks nothing up.
+   */
+  forRoute(route: string): (method: string, status: number, seconds: number) => void {
+    let last: Series | undefined
+    let lastMethod = ''
+    let lastStatus = 0
+    return (method, status, seconds) => {
+      if (last === undefined || method !== lastMethod || status !== lastStatus) {
+        last = this.#find(method, route, status)
+        lastMethod = method
+        lastStatus = status
+      }
+      record(last, seconds)
+    }
+  }
+
+  #find(method: string, route: string, status: number): Series {
     const key = `${method} ${route} ${status}`
     let series = this.#series.get(key)
     if (!series) {
@@ -28,10 +57,7 @@ export class RequestHistogram {
       }
       this.#series.set(key, series)
     }
-    for (let i = 0; i < BUCKETS.length; i++)
-      if (seconds <= (BUCKETS[i] as number)) (series.counts[i] as number)++
-    series.sum += seconds
-    series.count++
+    return series
   }
 
   /** prom-client's metric interface: what Registry#metrics() renders. */
@@ -55,7 +81,8 @@ export class RequestHistogram {
 
 /** A counter with one label, e.g. hashes issued by inbox. */
 export class LabelledCounter {
-  readonly #values = new Map<string, number>()
+  // A cell per label value: one lookup per increment.
+  readonly #values = new Map<string, { value: number }>()
 
   constructor(
     readonly name: string,
@@ -64,11 +91,16 @@ export class LabelledCounter {
   ) {}
 
   inc(labelValue: string): void {
-    this.#values.set(labelValue, (this.#values.get(labelValue) ?? 0) + 1)
+    const cell = this.#values.get(labelValue)
+    if (cell === undefined) this.#values.set(labelValue, { value: 1 })
+    else cell.value++
   }
 
   async get() {
-    const values = [...this.#values].map(([label, value]) => ({ labels: { [this.labelName]: label }, value }))
+    const values = [...this.#values].map(([label, { value }]) => ({
+      labels: { [this.labelName]: label },
+      value,
+    }))
     return { name: this.name, help: this.help, type: 'counter', values, aggregator: 'sum' }
   }
 }

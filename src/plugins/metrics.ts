@@ -21,9 +21,9 @@ async function metricsPlugin(fastify: FastifyInstance, { config }: { config: Con
 
   // Each route's own onResponse hook knows its URL: no per-request routeOptions object is built.
   fastify.addHook('onRoute', (route) => {
-    const url = route.url
+    const record = metrics.requestDuration.forRoute(route.url)
     const observe = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
-      metrics.requestDuration.observe(request.method, url, reply.statusCode, reply.elapsedTime / 1000)
+      record(request.method, reply.statusCode, reply.elapsedTime / 1000)
       done()
     }
     route.onResponse = route.onResponse ? [...[route.onResponse].flat(), observe] : [observe]

@@ -65,6 +65,16 @@ const identityRoutes: FastifyPluginAsyncZod<{ config: Config }> = async (fastify
   const { profileClaims } = config
   await fastify.register(cors, { origins: config.corsOrigins })
 
+  // The only two verify answers, serialised once by the route's own schema.
+  const serializeVerify = serializerCompiler({
+    schema: VerifyResponse,
+    method: 'POST',
+    url: '/v1/identity/verify',
+    httpStatus: '200',
+  })
+  const validAnswer = serializeVerify({ valid: true })
+  const invalidAnswer = serializeVerify({ valid: false })
+
   const serializeIdentity = serializerCompiler({
     schema: IdentityResponse,
     method: 'GET',
@@ -171,7 +181,7 @@ const identityRoutes: FastifyPluginAsyncZod<{ config: Config }> = async (fastify
         },
       },
     },
-    (request) => {
+    (request, reply) => {
       const { inbox: name, identifier, identifier_hash } = request.body
       const result = normaliseIdentifier(identifier)
       if (!result.ok) throw new Problem('invalid_request', `identifier ${result.detail}`)
@@ -179,7 +189,7 @@ const identityRoutes: FastifyPluginAsyncZod<{ config: Config }> = async (fastify
       const expected = expectedHash(inbox, request.serviceKeyId, result.identifier)
       const valid = matchesIdentifierHash(expected, identifier_hash)
       metrics.verifications.inc(valid ? 'valid' : 'invalid')
-      return { valid }
+      sendSerialised(reply, valid ? validAnswer : invalidAnswer)
     },
   )
 }

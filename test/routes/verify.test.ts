@@ -47,7 +47,8 @@ describe('POST /v1/identity/verify', () => {
   it('confirms the SPEC vector with a service key', async () => {
     const response = await verify(vector)
     expect(response.statusCode).toBe(200)
-    expect(response.json()).toEqual({ valid: true })
+    expect(response.body).toBe('{"valid":true}')
+    expect(response.headers['content-type']).toBe('application/json; charset=utf-8')
     expect(response.headers['cache-control']).toBe('no-store')
   })
 
