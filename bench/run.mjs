@@ -17,6 +17,7 @@ const root = fileURLToPath(new URL('..', import.meta.url))
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 9)
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32)
+const TOGETHER_ROUNDS = Number(process.env.BENCH_TOGETHER ?? 6)
 const USERS = 10_000
 const work = mkdtempSync(join(tmpdir(), 'bench-'))
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100
@@ -41,7 +42,8 @@ const start = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scrip
 if (start[0] !== 'node') throw new Error(`npm start is not a node command line: ${start.join(' ')}`)
 const SERVICE = start.slice(1).map((arg) => (arg.endsWith('.js') ? join(root, arg) : arg))
 const FLOOR = [join(root, 'bench/floor.mjs')]
-const POST_REFERENCE = [join(root, 'bench/reference-post.mjs')]
+// With the service's node flags: the reference is to differ from it only in what the service does.
+const POST_REFERENCE = [...SERVICE.slice(0, -1), join(root, 'bench/reference-post.mjs')]
 
 async function startProcess(args, env) {
   const script = args.at(-1)
@@ -99,10 +101,8 @@ async function waitReady(url) {
 
 // ---------------------------------------------------------------- load
 
-/** wrk against a target: flat out, or paced at `rate` requests/s (see tokens.lua). */
-function wrk(target, requestsFile, seconds, rate) {
-  const started = cpuTicks(target.child.pid)
-  const result = spawnSync(
+function wrkCommand(target, requestsFile, seconds, rate) {
+  return [
     ...onCpus(LOAD_CPUS, 'wrk', [
       '-t1',
       `-c${CONNECTIONS}`,
@@ -111,23 +111,66 @@ function wrk(target, requestsFile, seconds, rate) {
       join(root, 'bench/tokens.lua'),
       target.url,
     ]),
-    {
-      env: { ...process.env, BENCH_REQUESTS: requestsFile ?? '', BENCH_RATE: rate ? String(rate) : '' },
-      encoding: 'utf8',
-    },
-  )
-  const cpu = cpuTicks(target.child.pid) - started
-  const line = /RESULT (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)/.exec(result.stdout)
-  if (!line) throw new Error(`wrk failed: ${result.stdout}${result.stderr}`)
+    { env: { ...process.env, BENCH_REQUESTS: requestsFile ?? '', BENCH_RATE: rate ? String(rate) : '' } },
+  ]
+}
+
+function wrkResult(stdout, stderr) {
+  const line = /RESULT (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)/.exec(stdout)
+  if (!line) throw new Error(`wrk failed: ${stdout}${stderr}`)
   const [requests, socketErrors, statusErrors, durationUs, p50Us, p99Us] = line.slice(1).map(Number)
   return {
     rps: requests / (durationUs / 1e6),
     requests,
     errors: socketErrors + statusErrors,
-    cpuUsPerRequest: ((cpu / CLK_TCK) * 1e6) / requests,
     p50Ms: p50Us / 1000,
     p99Ms: p99Us / 1000,
   }
+}
+
+/** wrk against a target: flat out, or paced at `rate` requests/s (see tokens.lua). */
+function wrk(target, requestsFile, seconds, rate) {
+  const started = cpuTicks(target.child.pid)
+  const [command, args, options] = wrkCommand(target, requestsFile, seconds, rate)
+  const { stdout, stderr } = spawnSync(command, args, { ...options, encoding: 'utf8' })
+  const cpu = cpuTicks(target.child.pid) - started
+  const result = wrkResult(stdout, stderr)
+  return { ...result, cpuUsPerRequest: ((cpu / CLK_TCK) * 1e6) / result.requests }
+}
+
+/** wrk flat out, without waiting for it: for two at once. */
+async function wrkAsync(target, requestsFile, seconds) {
+  const [command, args, options] = wrkCommand(target, requestsFile, seconds)
+  const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk) => (stdout += chunk))
+  child.stderr.on('data', (chunk) => (stderr += chunk))
+  await once(child, 'close')
+  return wrkResult(stdout, stderr)
+}
+
+/**
+ * Both servers flat out at once on their one CPU, each under its own wrk: however the CPU's speed
+ * drifts, it drifts for both, so their throughput ratio is their cost ratio. A second view of the
+ * turns' ratio that the VM's drift between two turns cannot move. Whichever wrk starts first gets a
+ * head start, so the order alternates (rounds must be even).
+ */
+async function together(floor, service, requestsFile, rounds) {
+  const ratios = []
+  let errors = 0
+  for (let i = 0; i < rounds; i++) {
+    const runs = [() => wrkAsync(floor, null, SECONDS), () => wrkAsync(service, requestsFile, SECONDS)]
+    const [a, b] =
+      i % 2 === 0
+        ? await Promise.all(runs.map((run) => run()))
+        : (await Promise.all(runs.reverse().map((run) => run()))).reverse()
+    ratios.push(b.rps / a.rps)
+    errors += b.errors
+  }
+  // The two orders' medians, averaged (geometric mean): the head start cancels out.
+  const byOrder = [0, 1].map((order) => median(ratios.filter((_, i) => i % 2 === order)))
+  return { ratio: Math.sqrt(byOrder[0] * byOrder[1]), ratios, errors }
 }
 
 // ---------------------------------------------------------------- fixtures
@@ -201,6 +244,7 @@ const median = (values) => {
 /** `server`: the service as `npm start` runs it, or a reference script driven the same way. */
 async function runScenario(name, floor, env, requests, server = SERVICE) {
   const file = requestsFile(name.replace(/\W+/g, '-'), requests)
+  const label = server === SERVICE ? 'service' : 'reference'
   const service = await startProcess(server, env)
   try {
     if (server === SERVICE) await waitReady(service.url)
@@ -212,14 +256,19 @@ async function runScenario(name, floor, env, requests, server = SERVICE) {
       const b = wrk(service, file, SECONDS)
       pairs.push({ floor: a, service: b, ratio: b.rps / a.rps })
       process.stderr.write(
-        `  ${name} pair ${i + 1}: floor ${a.rps.toFixed(0)}/s, service ${b.rps.toFixed(0)}/s, ratio ${(b.rps / a.rps).toFixed(3)}\n`,
+        `  ${name} pair ${i + 1}: floor ${a.rps.toFixed(0)}/s, ${label} ${b.rps.toFixed(0)}/s, ratio ${(b.rps / a.rps).toFixed(3)}\n`,
       )
     }
     const floorMedian = median(pairs.map((p) => p.floor.rps))
+    const atOnce = pinned ? await together(floor, service, file, TOGETHER_ROUNDS) : undefined
+    if (atOnce)
+      process.stderr.write(`  ${name} both at once: ${atOnce.ratios.map((r) => r.toFixed(3)).join(' ')}\n`)
     const latency = wrk(service, file, SECONDS, Math.round(floorMedian / 2))
     const result = {
       scenario: name,
+      ...(server === SERVICE ? {} : { reference: true }),
       ratio: median(pairs.map((p) => p.ratio)),
+      ratioAtOnce: atOnce?.ratio,
       serviceRps: {
         median: median(pairs.map((p) => p.service.rps)),
         min: Math.min(...pairs.map((p) => p.service.rps)),
@@ -241,7 +290,7 @@ async function runScenario(name, floor, env, requests, server = SERVICE) {
         p99: latency.p99Ms,
       },
       peakRssMb: peakRssMb(service.child.pid),
-      errors: pairs.reduce((sum, p) => sum + p.service.errors, 0) + latency.errors,
+      errors: pairs.reduce((sum, p) => sum + p.service.errors, 0) + latency.errors + (atOnce?.errors ?? 0),
       pairs: pairs.map((p) => ({ floorRps: p.floor.rps, serviceRps: p.service.rps, ratio: p.ratio })),
     }
     return result
@@ -342,18 +391,18 @@ const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a')
 const verify = results.find((r) => r.scenario === 'POST /v1/identity/verify')
 const reference = results.find((r) => r.scenario === REFERENCE_POST)
 const table = [
-  `Machine: ${machine}; ${PAIRS} pairs of ${SECONDS} s, ${CONNECTIONS} connections, wrk -t1${pinned ? `; servers on CPU ${SERVER_CPU}, wrk on CPU ${LOAD_CPUS}` : ''}.`,
+  `Machine: ${machine}; ${PAIRS} pairs of ${SECONDS} s, ${CONNECTIONS} connections, wrk -t1${pinned ? `; servers on CPU ${SERVER_CPU}, wrk on CPU ${LOAD_CPUS}; both at once: ${TOGETHER_ROUNDS} rounds of ${SECONDS} s, the two start orders' medians averaged` : ''}.`,
   '',
-  '| scenario | median ratio to floor | service req/s median (min–max) | floor req/s median | CPU µs/req service (floor) | p50 / p99 ms at half the floor rate | peak RSS MB | errors |',
-  '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  '| scenario | median ratio to floor | both at once | service req/s median (min–max) | floor req/s median | CPU µs/req service (floor) | p50 / p99 ms at half the floor rate | peak RSS MB | errors |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ...results.map(
     (r) =>
-      `| ${r.scenario} | **${fmt(r.ratio, 3)}** | ${fmt(r.serviceRps.median)} (${fmt(r.serviceRps.min)}–${fmt(r.serviceRps.max)}) | ${fmt(r.floorRps.median)} | ${fmt(r.cpuUsPerRequest.service, 1)} (${fmt(r.cpuUsPerRequest.floor, 1)}) | ${fmt(r.latencyAtHalfFloorMs.p50, 2)} / ${fmt(r.latencyAtHalfFloorMs.p99, 2)} at ${r.latencyAtHalfFloorMs.rate}/s (held ${r.latencyAtHalfFloorMs.achieved}/s) | ${fmt(r.peakRssMb, 1)} | ${r.errors} |`,
+      `| ${r.scenario} | ${r.reference ? fmt(r.ratio, 3) : `**${fmt(r.ratio, 3)}**`} | ${fmt(r.ratioAtOnce, 3)} | ${fmt(r.serviceRps.median)} (${fmt(r.serviceRps.min)}–${fmt(r.serviceRps.max)}) | ${fmt(r.floorRps.median)} | ${fmt(r.cpuUsPerRequest.service, 1)} (${fmt(r.cpuUsPerRequest.floor, 1)}) | ${fmt(r.latencyAtHalfFloorMs.p50, 2)} / ${fmt(r.latencyAtHalfFloorMs.p99, 2)} at ${r.latencyAtHalfFloorMs.rate}/s (held ${r.latencyAtHalfFloorMs.achieved}/s) | ${fmt(r.peakRssMb, 1)} | ${r.errors} |`,
   ),
   ...(verify && reference
     ? [
         '',
-        `The reference row is bare Fastify answering the verify scenario's requests (same headers and bodies) from a route that only parses the body: the service's verify answers at ${fmt(verify.ratio / reference.ratio, 2)} of that (ratio of the two medians).`,
+        `The reference row is bare Fastify answering the verify scenario's requests (same headers and bodies) from a route that only parses the body: the service's verify answers at ${fmt(verify.ratio / reference.ratio, 2)} of that (the ratio of the two rows' median pair ratios).`,
       ]
     : []),
   ...(startup
