@@ -160,11 +160,12 @@ async function together(floor, service, requestsFile, rounds) {
   const ratios = []
   let errors = 0
   for (let i = 0; i < rounds; i++) {
-    const runs = [() => wrkAsync(floor, null, SECONDS), () => wrkAsync(service, requestsFile, SECONDS)]
-    const [a, b] =
-      i % 2 === 0
-        ? await Promise.all(runs.map((run) => run()))
-        : (await Promise.all(runs.reverse().map((run) => run()))).reverse()
+    const runFloor = () => wrkAsync(floor, null, SECONDS)
+    const runService = () => wrkAsync(service, requestsFile, SECONDS)
+    // Started left to right; both lists end up as [floor, service].
+    const [a, b] = await Promise.all(
+      i % 2 === 0 ? [runFloor(), runService()] : [runService(), runFloor()].reverse(),
+    )
     ratios.push(b.rps / a.rps)
     errors += b.errors
   }
