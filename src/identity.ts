@@ -88,6 +88,8 @@ function hashesEqual(expected: string, hash: string): boolean {
   return timingSafeEqual(expectedHex, presentedHex)
 }
 
+const memoId = (scope: string, identifier: string) => `${scope}\u0000${identifier}`
+
 /** Identifiers longer than this are hashed every time rather than remembered. */
 export const MEMO_MAX_IDENTIFIER_LENGTH = 256
 
@@ -107,7 +109,7 @@ export class IdentifierHashMemo {
   hash(key: KeyObject, scope: string, identifier: string): string {
     if (identifier.length > MEMO_MAX_IDENTIFIER_LENGTH || this.maxEntries <= 0)
       return identifierHash(key, identifier)
-    const id = `${scope}\u0000${identifier}`
+    const id = memoId(scope, identifier)
     const entry = this.#entries.get(id)
     if (entry !== undefined && entry.key === key) return entry.hash
     const hash = identifierHash(key, identifier)
@@ -118,7 +120,7 @@ export class IdentifierHashMemo {
   }
 
   has(scope: string, identifier: string): boolean {
-    return this.#entries.has(`${scope}\u0000${identifier}`)
+    return this.#entries.has(memoId(scope, identifier))
   }
 
   get size(): number {
