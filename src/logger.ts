@@ -1,5 +1,4 @@
-import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
-import { LogController } from 'fastify'
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import pino, { type Bindings, type ChildLoggerOptions, type Logger } from 'pino'
 import type { Config } from './config.js'
 
@@ -45,40 +44,26 @@ export function accessLogger(logger: Logger): Logger {
 }
 
 /**
- * Fastify's per-request lines, replaced by one access line per request when LOG_REQUESTS=true
- * (method, route, status, duration, request id: never a body, header or hash) and by nothing otherwise.
+ * The access line of LOG_REQUESTS=true, as an onResponse hook: one line per request (method, route,
+ * status, duration, request id: never a body, header or hash). Fixed fields only, so it is written
+ * through `accessLogger`, without redaction.
  */
-export class AccessLogController extends LogController {
-  readonly #enabled: boolean
-  readonly #logger: Logger
-  readonly #access: Logger
-
-  /** `logger`: the service's (redacting) logger; access lines without an error skip its redaction. */
-  constructor(enabled: boolean, logger: Logger) {
-    super({ disableRequestLogging: true })
-    this.#enabled = enabled
-    this.#logger = logger
-    this.#access = accessLogger(logger)
-  }
-
-  override requestCompleted(
-    error: Error | null | undefined,
-    request: FastifyRequest,
-    reply: FastifyReply,
-  ): void {
-    if (!this.#enabled) return
+export function accessLogHook(logger: Logger) {
+  const access = accessLogger(logger)
+  return (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
     // The request id as a field: the same line as through the request's child logger, without
     // building that child for every request.
-    const line = {
-      reqId: request.id,
-      method: request.method,
-      route: request.routeOptions.url ?? '(no route)',
-      status: reply.statusCode,
-      durationMs: Math.round(reply.elapsedTime * 100) / 100,
-    }
-    // An error is no fixed field: it goes through redaction like any other line.
-    if (error) this.#logger.info({ ...line, err: error }, 'request')
-    else this.#access.info(line, 'request')
+    access.info(
+      {
+        reqId: request.id,
+        method: request.method,
+        route: request.routeOptions.url ?? '(no route)',
+        status: reply.statusCode,
+        durationMs: Math.round(reply.elapsedTime * 100) / 100,
+      },
+      'request',
+    )
+    done()
   }
 }
 
@@ -87,7 +72,7 @@ const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as
 /**
  * Fastify gives every request a child logger bound to its id. A pino child costs about as much as
  * the rest of a request's logging put together, and most requests never log a line: this one is
- * made on the first line logged (see lazyChildLoggerFactory).
+ * made on the first line logged (see requestLoggerFactory).
  */
 class LazyChildLogger {
   #child: FastifyBaseLogger | undefined
@@ -124,11 +109,12 @@ for (const level of LEVELS) {
   })
 }
 
-/** Fastify's childLoggerFactory: the request's logger, made lazily. */
-export function lazyChildLoggerFactory(
-  logger: FastifyBaseLogger,
-  bindings: Bindings,
-  options: ChildLoggerOptions,
-): FastifyBaseLogger {
-  return new LazyChildLogger(logger, bindings, options) as unknown as FastifyBaseLogger
+/**
+ * Fastify's childLoggerFactory: each request's logger, a child of `logger` made lazily. Fastify itself
+ * is given no logger (see createFastify), so the parent it passes is its null logger and is ignored.
+ */
+export function requestLoggerFactory(logger: Logger) {
+  const parent = logger as FastifyBaseLogger
+  return (_fastifyLogger: FastifyBaseLogger, bindings: Bindings, options: ChildLoggerOptions) =>
+    new LazyChildLogger(parent, bindings, options) as unknown as FastifyBaseLogger
 }

@@ -1,6 +1,5 @@
-import Fastify from 'fastify'
 import pino from 'pino'
-import app, { serverOptions } from './app.js'
+import app, { createFastify } from './app.js'
 import { loadConfig } from './config.js'
 
 /**
@@ -9,7 +8,7 @@ import { loadConfig } from './config.js'
  */
 export async function generateOpenApi(): Promise<string> {
   const config = loadConfig({ JWT_SECRET: 'x'.repeat(32), CHATWOOT_INBOX_DOCUMENT_SECRET: 'document' })
-  const fastify = Fastify(serverOptions(config, pino({ level: 'silent' })))
+  const fastify = createFastify(config, pino({ level: 'silent' }))
   await fastify.register(app, { config, generateDocument: true })
   await fastify.ready()
   const document = fastify.swagger({ yaml: true })

@@ -1,6 +1,5 @@
 import closeWithGrace from 'close-with-grace'
-import Fastify from 'fastify'
-import app, { serverOptions } from './app.js'
+import app, { createFastify } from './app.js'
 import { ConfigError, loadConfig } from './config.js'
 import { createLogger } from './logger.js'
 
@@ -16,7 +15,7 @@ try {
 }
 
 const logger = createLogger(config)
-const fastify = Fastify(serverOptions(config, logger))
+const fastify = createFastify(config, logger)
 await fastify.register(app, { config })
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))

@@ -2,13 +2,7 @@ import { Writable } from 'node:stream'
 import type { FastifyBaseLogger } from 'fastify'
 import pino from 'pino'
 import { describe, expect, it, vi } from 'vitest'
-import {
-  AccessLogController,
-  accessLogger,
-  createLogger,
-  lazyChildLoggerFactory,
-  REDACT_PATHS,
-} from '../src/logger.js'
+import { accessLogger, accessLogHook, createLogger, requestLoggerFactory } from '../src/logger.js'
 
 function capture(level = 'info') {
   const lines: Record<string, unknown>[] = []
@@ -21,10 +15,18 @@ function capture(level = 'info') {
   return { lines, logger: pino({ level }, stream) as unknown as FastifyBaseLogger }
 }
 
-describe('lazyChildLoggerFactory', () => {
-  it('makes the child only when a line is logged, and then once', () => {
+// What Fastify passes as the parent: its null logger, as it is given no logger of its own.
+const fastifyLogger = capture().logger
+const lazyChildLoggerFactory = (
+  logger: FastifyBaseLogger,
+  ...rest: [pino.Bindings, pino.ChildLoggerOptions]
+) => requestLoggerFactory(logger as pino.Logger)(fastifyLogger, ...rest)
+
+describe('requestLoggerFactory', () => {
+  it('makes the child only when a line is logged, and then once, of the service logger', () => {
     const { lines, logger } = capture()
     const child = vi.spyOn(logger, 'child')
+    const ignored = vi.spyOn(fastifyLogger, 'child')
     const requestLog = lazyChildLoggerFactory(logger, { reqId: 'r-1' }, {})
     expect(child).not.toHaveBeenCalled()
     expect(requestLog.level).toBe('info')
@@ -33,6 +35,7 @@ describe('lazyChildLoggerFactory', () => {
     requestLog.warn('second')
     requestLog.debug('not logged at info')
     expect(child).toHaveBeenCalledTimes(1)
+    expect(ignored).not.toHaveBeenCalled()
     expect(lines.map((l) => [l.reqId, l.msg, l.level])).toEqual([
       ['r-1', 'first', 30],
       ['r-1', 'second', 40],
@@ -92,38 +95,29 @@ describe('accessLogger', () => {
   })
 })
 
-describe('AccessLogController', () => {
+describe('accessLogHook', () => {
   const request = { id: 'r-6', method: 'GET', routeOptions: { url: '/v1/identity' } }
   const reply = { statusCode: 500, elapsedTime: 1.234 }
 
-  it('logs one line per request when enabled, and passes an error through redaction', () => {
-    const lines: Record<string, unknown>[] = []
-    const stream = new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(JSON.parse(chunk.toString()))
-        done()
-      },
-    })
-    const logger = pino({ redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, stream)
-    const controller = new AccessLogController(true, logger)
-    controller.requestCompleted(null, request as never, reply as never)
-    const error = Object.assign(new Error('socket'), { token: 'eyJhbGciOi.secret.part' })
-    controller.requestCompleted(error, request as never, reply as never)
-    expect(lines[0]).toMatchObject({
-      reqId: 'r-6',
-      route: '/v1/identity',
-      status: 500,
-      durationMs: 1.23,
-      msg: 'request',
-    })
-    expect(lines[1]).toMatchObject({
-      reqId: 'r-6',
-      msg: 'request',
-      err: { message: 'socket', token: '[redacted]' },
-    })
-    expect(JSON.stringify(lines)).not.toContain('secret.part')
-
-    new AccessLogController(false, logger).requestCompleted(null, request as never, reply as never)
-    expect(lines).toHaveLength(2)
+  it('writes one line of fixed fields per request, then lets the request go on', () => {
+    const { lines, logger } = capture()
+    const done = vi.fn()
+    accessLogHook(logger as unknown as pino.Logger)(request as never, reply as never, done)
+    expect(done).toHaveBeenCalledWith()
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: 'info',
+        service: 'chatwoot-identity',
+        reqId: 'r-6',
+        method: 'GET',
+        route: '/v1/identity',
+        status: 500,
+        durationMs: 1.23,
+        msg: 'request',
+      }),
+    ])
+    const unmatched = { ...request, routeOptions: {} }
+    accessLogHook(logger as unknown as pino.Logger)(unmatched as never, reply as never, done)
+    expect(lines[1]).toMatchObject({ route: '(no route)' })
   })
 })

@@ -4,6 +4,7 @@ import type { ConnectionError, FastifyError, FastifyInstance, FastifyReply, Fast
 import fp from 'fastify-plugin'
 import { isProblem, PROBLEM_CONTENT_TYPE, Problem, type ProblemCode } from '../problems.js'
 import { newRequestId } from '../request-id.js'
+import { secondsSince } from './metrics.js'
 
 export const WWW_AUTHENTICATE_REALM = 'Bearer realm="chatwoot-identity"'
 
@@ -113,7 +114,7 @@ async function errorsPlugin(fastify: FastifyInstance) {
   fastify.setNotFoundHandler((request, reply) => {
     fastify.metrics.rejections.inc('not_found')
     // No route, so no route hook: recorded here.
-    fastify.metrics.requestDuration.observe(request.method, 'unmatched', 404, reply.elapsedTime / 1000)
+    fastify.metrics.requestDuration.observe(request.method, 'unmatched', 404, secondsSince(request))
     request.log.info({ code: 'not_found', status: 404 }, 'request rejected')
     return sendProblem(reply, new Problem('not_found', 'No such route'))
   })

@@ -1,7 +1,6 @@
-import Fastify from 'fastify'
 import pino from 'pino'
 import { describe, expect, it } from 'vitest'
-import app, { serverOptions } from '../../src/app.js'
+import app, { createFastify } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 import { apiKeyMatcher } from '../../src/plugins/auth.js'
 import { hsKey, sign } from '../helpers/keys.js'
@@ -33,7 +32,7 @@ describe('auth hooks on their own', () => {
   it('requireSession puts the verified claims on the request, and nothing else passes', async () => {
     const key = hsKey()
     const config = loadConfig({ JWT_SECRET: key.secret, CHATWOOT_INBOX_A_SECRET: 's', JWT_COOKIE: 'sid' })
-    const fastify = Fastify(serverOptions(config, pino({ level: 'silent' })))
+    const fastify = createFastify(config, pino({ level: 'silent' }))
     await fastify.register(app, { config })
     fastify.get('/probe', { onRequest: fastify.requireSession }, (request) => ({ sub: request.claims?.sub }))
     await fastify.ready()
