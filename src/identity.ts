@@ -61,31 +61,32 @@ export function identifierHash(key: KeyObject, identifier: string): string {
   return createHmac('sha256', key).update(identifier, 'utf8').digest('hex')
 }
 
-const HASH_SHAPE = /^[0-9a-f]{64}$/
-
 // The hex digests are compared in place: a Buffer made by crypto per request costs more than the
 // HMAC itself. Used synchronously, so one pair serves every request.
 const expectedHex = Buffer.alloc(64)
 const presentedHex = Buffer.alloc(64)
 
 /**
- * Exactly Chatwoot's decision for the pair: anything that is not 64 lowercase hex characters can
- * never equal a hexdigest, so it is `false` rather than an error; the rest is compared in constant time.
+ * Exactly Chatwoot's decision for the pair: the hash must be the hexdigest, character for character
+ * (not uppercase, not trimmed), so anything else is `false` rather than an error; compared in
+ * constant time.
  */
 export function verifyIdentifierHash(key: KeyObject, identifier: string, hash: string): boolean {
-  return HASH_SHAPE.test(hash) && hashesEqual(identifierHash(key, identifier), hash)
+  return hash.length === 64 && hashesEqual(identifierHash(key, identifier), hash)
 }
 
 /** The same decision against an expected hash already computed (see IdentifierHashMemo). */
 export function matchesIdentifierHash(expected: string, hash: string): boolean {
-  // Both sides fill all 64 bytes of their buffer: nothing of an earlier comparison can take part.
-  return expected.length === 64 && HASH_SHAPE.test(hash) && hashesEqual(expected, hash)
+  return expected.length === 64 && hash.length === 64 && hashesEqual(expected, hash)
 }
 
 function hashesEqual(expected: string, hash: string): boolean {
   expectedHex.write(expected, 'latin1')
-  presentedHex.write(hash, 'latin1')
-  return timingSafeEqual(expectedHex, presentedHex)
+  // No shape check first (a regex costs more than the rest): UTF-8 writes any non-ASCII character as
+  // bytes of 0x80 and above, which no hex digit is, so the bytes equal the digits only when the 64
+  // characters are exactly those digits. A hash that does not fill all 64 bytes never counts, so
+  // nothing of an earlier comparison takes part.
+  return presentedHex.write(hash, 'utf8') === 64 && timingSafeEqual(expectedHex, presentedHex)
 }
 
 const memoId = (scope: string, identifier: string) => `${scope}\u0000${identifier}`

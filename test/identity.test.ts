@@ -90,6 +90,42 @@ describe('verifyIdentifierHash', () => {
   })
 })
 
+describe('matchesIdentifierHash', () => {
+  const expected = SPEC_VECTOR.hash
+
+  it.each([
+    // U+0130 has the low byte of '0', U+0166 that of 'f': a Latin-1 write would take them for digits.
+    [
+      'a digit swapped for a character whose low byte is that digit',
+      (h: string) => String.fromCharCode(0x100 + h.charCodeAt(0)) + h.slice(1),
+    ],
+    [
+      'a two-byte character first, which pushes the last digit out of the buffer',
+      (h: string) => `é${h.slice(1)}`,
+    ],
+    ['a two-byte character last, which leaves the last byte unwritten', (h: string) => `${h.slice(0, 63)}é`],
+    ['a lone surrogate', (h: string) => `${h.slice(0, 63)}\ud800`],
+    ['uppercase', (h: string) => h.toUpperCase()],
+  ])('is false for the hash with %s, right after a match', (_name, mutate) => {
+    const hash = mutate(expected)
+    expect(hash).toHaveLength(64)
+    expect(hash).not.toBe(expected)
+    // The buffers hold the right digits from this match: a short write must not reuse them.
+    expect(matchesIdentifierHash(expected, expected)).toBe(true)
+    expect(matchesIdentifierHash(expected, hash)).toBe(false)
+  })
+
+  it('is true exactly when the hash is the expected string, for any character at any place', () => {
+    fc.assert(
+      fc.property(fc.nat(63), fc.string({ unit: 'binary', minLength: 1, maxLength: 2 }), (at, text) => {
+        const hash = `${expected.slice(0, at)}${text}${expected.slice(at + 1)}`.slice(0, 64)
+        expect(matchesIdentifierHash(expected, expected)).toBe(true)
+        expect(matchesIdentifierHash(expected, hash)).toBe(hash === expected)
+      }),
+    )
+  })
+})
+
 describe('IdentifierHashMemo', () => {
   const key = hmacKey('memo-secret')
 
