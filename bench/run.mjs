@@ -88,10 +88,10 @@ function peakRssMb(pid) {
   return match ? Number(match[1]) / 1024 : Number.NaN
 }
 
-async function waitReady(url) {
+async function waitReady(url, path = '/readyz') {
   for (;;) {
     try {
-      if ((await fetch(`${url}/readyz`)).status === 200) return
+      if ((await fetch(`${url}${path}`)).status === 200) return
     } catch {
       // not listening yet
     }
@@ -300,16 +300,31 @@ async function runScenario(name, floor, env, requests, server = SERVICE) {
   }
 }
 
+// In turns with the floor's own start (same node flags, until its one route answers): start-up is
+// absolute time, so a run says how much of it is the machine's phase and how much the service.
+const FLOOR_WITH_FLAGS = [...SERVICE.slice(0, -1), join(root, 'bench/floor.mjs')]
 async function startToReady(env, runs = 5) {
-  const times = []
-  for (let i = 0; i < runs; i++) {
+  const times = { service: [], floor: [] }
+  const timeStart = async (args, processEnv, path) => {
     const started = performance.now()
-    const service = await startProcess(SERVICE, env)
-    await waitReady(service.url)
-    times.push(performance.now() - started)
-    await stopProcess(service)
+    const child = await startProcess(args, processEnv)
+    await waitReady(child.url, path)
+    const ms = performance.now() - started
+    await stopProcess(child)
+    return ms
   }
-  return { medianMs: median(times), minMs: Math.min(...times), maxMs: Math.max(...times) }
+  for (let i = 0; i < runs; i++) {
+    const order = i % 2 === 0 ? ['service', 'floor'] : ['floor', 'service']
+    for (const which of order) {
+      times[which].push(
+        which === 'service'
+          ? await timeStart(SERVICE, env, '/readyz')
+          : await timeStart(FLOOR_WITH_FLAGS, {}, '/'),
+      )
+    }
+  }
+  const summary = (list) => ({ medianMs: median(list), minMs: Math.min(...list), maxMs: Math.max(...list) })
+  return { ...summary(times.service), floor: summary(times.floor) }
 }
 
 function ensureWrk() {
@@ -409,7 +424,7 @@ const table = [
   ...(startup
     ? [
         '',
-        `Start to ready (\`${start.join(' ')}\` spawned until \`/readyz\` answers 200): median ${fmt(startup.medianMs)} ms (${fmt(startup.minMs)}–${fmt(startup.maxMs)}), 5 runs.`,
+        `Start to ready (\`${start.join(' ')}\` spawned until \`/readyz\` answers 200): median ${fmt(startup.medianMs)} ms (${fmt(startup.minMs)}–${fmt(startup.maxMs)}), 5 runs; in turns with it, the floor (\`bench/floor.mjs\`, same node flags, until its route answers 200): median ${fmt(startup.floor.medianMs)} ms (${fmt(startup.floor.minMs)}–${fmt(startup.floor.maxMs)}).`,
       ]
     : []),
 ].join('\n')
