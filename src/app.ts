@@ -120,6 +120,12 @@ async function app(fastify: FastifyInstance, { config, generateDocument = false 
 
   await fastify.register(readiness)
   const { readiness: state } = fastify
+  // Before any route, so that every route is in the document.
+  if (generateDocument) await fastify.register((await import('./plugins/swagger.js')).default)
+  // Before any other hook: its onRequest hook stamps each request's start, which an earlier hook that
+  // rejects the request would skip (the duration would then be the process's uptime).
+  await fastify.register(metrics, { config })
+
   // One hook for what every answer carries; routes that need other values override them.
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id)
@@ -136,9 +142,6 @@ async function app(fastify: FastifyInstance, { config, generateDocument = false 
   // only then does Fastify follow each response to its end.
   if (config.logRequests) fastify.addHook('onResponse', accessLogHook(fastify.log as Logger))
 
-  // Before any route, so that every route is in the document.
-  if (generateDocument) await fastify.register((await import('./plugins/swagger.js')).default)
-  await fastify.register(metrics, { config })
   await fastify.register(errors)
   await fastify.register(jwt, { config })
   await fastify.register(auth, { config })

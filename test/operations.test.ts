@@ -142,6 +142,35 @@ describe('metrics and logs', () => {
     expect(code).toBe(0)
   })
 
+  it('logs through the service logger, with one line per rejection and no access lines by default', async () => {
+    const key = hsKey()
+    const server = await start({ JWT_SECRET: key.secret, CHATWOOT_INBOX_WEBSITE_SECRET: INBOX_SECRET })
+    const token = await sign(key, { sub: 'user-1' })
+    expect(
+      (await fetch(`${server.url}/v1/identity`, { headers: { authorization: `Bearer ${token}` } })).status,
+    ).toBe(200)
+    const refused = await fetch(`${server.url}/v1/identity`)
+    expect(refused.status).toBe(401)
+    const { code } = await server.stop('SIGTERM')
+    expect(code).toBe(0)
+    const lines = server.lines.map((line) => JSON.parse(line) as Record<string, unknown>)
+    // Fastify's own line, through the instance logger: the service's format, not a null logger.
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        service: 'chatwoot-identity',
+        msg: expect.stringMatching(/^Server listening at /),
+      }),
+    )
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        msg: 'request rejected',
+        code: 'missing_token',
+        reqId: refused.headers.get('x-request-id'),
+      }),
+    )
+    expect(lines.filter((line) => line.msg === 'request')).toEqual([])
+  })
+
   it('redacts credentials from any log line, even at trace level with LOG_REQUESTS', async () => {
     const key = hsKey()
     const server = await start({

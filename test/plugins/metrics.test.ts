@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { Config } from '../../src/config.js'
 import metrics from '../../src/plugins/metrics.js'
 import { buildApp } from '../helpers/app.js'
+import { rawRequest } from '../helpers/http.js'
 
 const series = (text: string, name: string, labels: string) =>
   Number(new RegExp(`^${name}\\{${labels}\\} (\\S+)$`, 'm').exec(text)?.[1])
@@ -55,5 +56,20 @@ describe('metrics in the app', () => {
     const sum = series(text, 'http_request_duration_seconds_sum', labels)
     expect(sum).toBeGreaterThan(0)
     expect(sum).toBeLessThanOrEqual(wall)
+  })
+
+  it('times a request its first hooks reject, from its own start too', async () => {
+    const app = await buildApp({ JWT_SECRET: 'k'.repeat(32), CHATWOOT_INBOX_A_SECRET: 's' })
+    close = () => app.close()
+    const url = await app.listen({ port: 0, host: '127.0.0.1' })
+    const started = performance.now()
+    // No Host header: refused by the service's first header hook.
+    const refused = await rawRequest(url, 'GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n')
+    const wall = (performance.now() - started) / 1000
+    expect(refused.status).toBe(400)
+    const text = await (await fetch(`${url}/metrics`)).text()
+    const labels = 'method="GET",route="/healthz",status="400"'
+    expect(series(text, 'http_request_duration_seconds_count', labels)).toBe(1)
+    expect(series(text, 'http_request_duration_seconds_sum', labels)).toBeLessThanOrEqual(wall)
   })
 })
