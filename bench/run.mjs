@@ -42,8 +42,9 @@ const start = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scrip
 if (start[0] !== 'node') throw new Error(`npm start is not a node command line: ${start.join(' ')}`)
 const SERVICE = start.slice(1).map((arg) => (arg.endsWith('.js') ? join(root, arg) : arg))
 const FLOOR = [join(root, 'bench/floor.mjs')]
-// With the service's node flags: the reference is to differ from it only in what the service does.
-const POST_REFERENCE = [...SERVICE.slice(0, -1), join(root, 'bench/reference-post.mjs')]
+// A bench script with the service's node flags, to differ from it only in what the service does.
+const withServiceFlags = (script) => [...SERVICE.slice(0, -1), join(root, script)]
+const POST_REFERENCE = withServiceFlags('bench/reference-post.mjs')
 
 async function startProcess(args, env) {
   const script = args.at(-1)
@@ -302,9 +303,7 @@ async function runScenario(name, floor, env, requests, server = SERVICE) {
 
 // In turns with the floor's own start (same node flags, until its one route answers): start-up is
 // absolute time, so a run says how much of it is the machine's phase and how much the service.
-const FLOOR_WITH_FLAGS = [...SERVICE.slice(0, -1), join(root, 'bench/floor.mjs')]
 async function startToReady(env, runs = 5) {
-  const times = { service: [], floor: [] }
   const timeStart = async (args, processEnv, path) => {
     const started = performance.now()
     const child = await startProcess(args, processEnv)
@@ -313,15 +312,14 @@ async function startToReady(env, runs = 5) {
     await stopProcess(child)
     return ms
   }
+  const starts = {
+    service: () => timeStart(SERVICE, env, '/readyz'),
+    floor: () => timeStart(withServiceFlags('bench/floor.mjs'), {}, '/'),
+  }
+  const times = { service: [], floor: [] }
   for (let i = 0; i < runs; i++) {
-    const order = i % 2 === 0 ? ['service', 'floor'] : ['floor', 'service']
-    for (const which of order) {
-      times[which].push(
-        which === 'service'
-          ? await timeStart(SERVICE, env, '/readyz')
-          : await timeStart(FLOOR_WITH_FLAGS, {}, '/'),
-      )
-    }
+    for (const which of i % 2 === 0 ? ['service', 'floor'] : ['floor', 'service'])
+      times[which].push(await starts[which]())
   }
   const summary = (list) => ({ medianMs: median(list), minMs: Math.min(...list), maxMs: Math.max(...list) })
   return { ...summary(times.service), floor: summary(times.floor) }
