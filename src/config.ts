@@ -1,6 +1,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { z } from 'zod'
+import { MAX_SECRET_LENGTH } from './constant-time.js'
 import { ConfigError } from './config-error.js'
 import { parseCorsOrigins } from './cors-origins.js'
 import { PROFILE_FIELDS, type ProfileField } from './identity.js'
@@ -365,6 +366,13 @@ function serverConfig(env: Env, problems: Problems): ServerConfig {
     if (key.length < 32)
       problems.list.push(
         new ConfigError('VERIFY_API_KEYS', `key #${index + 1} is shorter than 32 characters`),
+      )
+    else if (key.length > MAX_SECRET_LENGTH)
+      problems.list.push(
+        new ConfigError(
+          'VERIFY_API_KEYS',
+          `key #${index + 1} is longer than ${MAX_SECRET_LENGTH} characters`,
+        ),
       )
     else if (!/^[A-Za-z0-9\-._~+/]+=*$/.test(key)) {
       problems.list.push(

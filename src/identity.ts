@@ -1,4 +1,5 @@
-import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from 'node:crypto'
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto'
+import { equalStrings } from './constant-time.js'
 
 // Pure identity core: no framework, no I/O. Mirrors Chatwoot's server-side check:
 // OpenSSL::HMAC.hexdigest('sha256', inbox.hmac_token, params[:identifier].to_s), compared in constant time.
@@ -61,32 +62,18 @@ export function identifierHash(key: KeyObject, identifier: string): string {
   return createHmac('sha256', key).update(identifier, 'utf8').digest('hex')
 }
 
-// The hex digests are compared in place: a Buffer made by crypto per request costs more than the
-// HMAC itself. Used synchronously, so one pair serves every request.
-const expectedHex = Buffer.alloc(64)
-const presentedHex = Buffer.alloc(64)
-
 /**
  * Exactly Chatwoot's decision for the pair: the hash must be the hexdigest, character for character
  * (not uppercase, not trimmed), so anything else is `false` rather than an error; compared in
  * constant time.
  */
 export function verifyIdentifierHash(key: KeyObject, identifier: string, hash: string): boolean {
-  return hash.length === 64 && hashesEqual(identifierHash(key, identifier), hash)
+  return equalStrings(identifierHash(key, identifier), hash)
 }
 
 /** The same decision against an expected hash already computed (see IdentifierHashMemo). */
 export function matchesIdentifierHash(expected: string, hash: string): boolean {
-  return expected.length === 64 && hash.length === 64 && hashesEqual(expected, hash)
-}
-
-function hashesEqual(expected: string, hash: string): boolean {
-  expectedHex.write(expected, 'latin1')
-  // No shape check first (a regex costs more than the rest): UTF-8 writes any non-ASCII character as
-  // bytes of 0x80 and above, which no hex digit is, so the bytes equal the digits only when the 64
-  // characters are exactly those digits. A hash that does not fill all 64 bytes never counts, so
-  // nothing of an earlier comparison takes part.
-  return presentedHex.write(hash, 'utf8') === 64 && timingSafeEqual(expectedHex, presentedHex)
+  return expected.length === 64 && equalStrings(expected, hash)
 }
 
 const memoId = (scope: string, identifier: string) => `${scope}\u0000${identifier}`

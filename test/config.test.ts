@@ -356,6 +356,12 @@ describe('loadConfig', () => {
     ['a CORS list of nothing', { ...base, CORS_ORIGINS: ' , ' }, 'CORS_ORIGINS', /lists no origin/],
     ['a short API key', { ...base, VERIFY_API_KEYS: 'short-key' }, 'VERIFY_API_KEYS', /shorter than 32/],
     [
+      'a long API key',
+      { ...base, VERIFY_API_KEYS: `${'k'.repeat(40)},${'k'.repeat(257)}` },
+      'VERIFY_API_KEYS',
+      /key #2 is longer than 256 characters/,
+    ],
+    [
       'JWKS without issuer',
       {
         CHATWOOT_INBOX_WEBSITE_SECRET: INBOX_SECRET,

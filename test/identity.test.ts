@@ -110,7 +110,7 @@ describe('matchesIdentifierHash', () => {
     const hash = mutate(expected)
     expect(hash).toHaveLength(64)
     expect(hash).not.toBe(expected)
-    // The buffers hold the right digits from this match: a short write must not reuse them.
+    // Right after a match: nothing of an earlier comparison may count.
     expect(matchesIdentifierHash(expected, expected)).toBe(true)
     expect(matchesIdentifierHash(expected, hash)).toBe(false)
   })

@@ -1,8 +1,9 @@
-import { hash, timingSafeEqual } from 'node:crypto'
+import { hash } from 'node:crypto'
 import { parseCookie } from 'cookie'
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
+import { Secret } from '../constant-time.js'
 import type { Claims } from '../identity.js'
 import { Problem } from '../problems.js'
 import { bearerFromHeader } from '../token.js'
@@ -24,24 +25,18 @@ declare module 'fastify' {
 
 type AuthHook = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void
 
-// One-shot hashing to hex (a Buffer out of crypto costs several times the hash), compared in place.
-const digestHex = (value: string) => hash('sha256', value, 'hex')
-
 /**
  * Checks a presented key against every configured one in constant time, whatever matches or not.
  * Answers the matching key's id (a SHA-256 prefix, safe to use as a counter name) or undefined.
  */
 export function apiKeyMatcher(keys: readonly string[]): (presented: string) => string | undefined {
-  const known = keys.map((key) => {
-    const hex = digestHex(key)
-    return { digest: Buffer.from(hex, 'latin1'), id: hex.slice(0, 16) }
-  })
-  const candidate = Buffer.alloc(64)
+  const known = keys.map((key) => ({
+    secret: new Secret(key),
+    id: hash('sha256', key, 'hex').slice(0, 16),
+  }))
   return (presented) => {
-    if (known.length === 0) return undefined
-    candidate.write(digestHex(presented), 'latin1')
     let matched: string | undefined
-    for (const { digest, id } of known) if (timingSafeEqual(digest, candidate)) matched = id
+    for (const { secret, id } of known) if (secret.matches(presented)) matched = id
     return matched
   }
 }

@@ -18,9 +18,22 @@ describe('apiKeyMatcher', () => {
   })
 
   it('refuses near misses, prefixes, extensions and the empty string', () => {
-    for (const candidate of ['a'.repeat(31), 'a'.repeat(33), `${'a'.repeat(31)}b`, '', 'A'.repeat(32)]) {
+    for (const candidate of [
+      'a'.repeat(31),
+      'a'.repeat(33),
+      `${'a'.repeat(31)}b`,
+      '',
+      'A'.repeat(32),
+      // The keys are kept padded with NULs: those are no match.
+      `${'a'.repeat(32)}\u0000`,
+      'a'.repeat(32).padEnd(300, '\u0000'),
+    ]) {
       expect(matches(candidate)).toBeUndefined()
     }
+  })
+
+  it('refuses a key longer than it can compare', () => {
+    expect(() => apiKeyMatcher(['k'.repeat(257)])).toThrow(RangeError)
   })
 
   it('refuses everything when no key is configured', () => {
