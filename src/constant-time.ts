@@ -5,7 +5,10 @@
 /** The longest secret a Secret holds (VERIFY_API_KEYS bounds its keys by it). */
 export const MAX_SECRET_LENGTH = 256
 
-/** ORed XOR of the character codes of `a` and `b` over a's length: 0 when b starts with a. */
+/**
+ * ORed XOR of the character codes of `a` and `b` over a's length: 0 when b starts with a. `b` must be
+ * at least as long as `a` (a character past its end would read as 0): both callers make sure of it.
+ */
 function differences(a: string, b: string): number {
   let diff = 0
   for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i)

@@ -107,7 +107,8 @@ describe('loadConfig', () => {
       LOG_REQUESTS: 'true',
       PORT: '9000',
       JWT_CLOCK_TOLERANCE_SECONDS: '5',
-      VERIFY_API_KEYS: `${'k'.repeat(32)}, ${'m'.repeat(40)}`,
+      // The shortest and the longest keys accepted.
+      VERIFY_API_KEYS: `${'k'.repeat(32)}, ${'m'.repeat(256)}`,
       JWT_ALGORITHMS: 'HS256,HS384',
       JWT_SECRET: 'x'.repeat(48),
     })

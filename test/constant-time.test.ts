@@ -2,16 +2,34 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { equalStrings, MAX_SECRET_LENGTH, Secret } from '../src/constant-time.js'
 
-// Any UTF-16 code units, NULs and lone surrogates included.
-const text = (maxLength: number) => fc.string({ unit: 'binary', maxLength })
+// Any UTF-16 code units (NULs and lone surrogates included), up to the longest lengths compared.
+const codeUnit = fc.integer({ min: 0, max: 0xffff }).map((code) => String.fromCharCode(code))
+const text = (maxLength: number) => fc.string({ unit: codeUnit, maxLength, size: 'max' })
+
+// Strings close to `value`: what a comparison that stops short or ignores lengths would take for it.
+const nearMisses = (value: string) =>
+  fc.oneof(
+    fc.constant(`${value}\u0000`),
+    fc.constant(value.slice(0, -1)),
+    fc.constant(value.padEnd(MAX_SECRET_LENGTH, '\u0000')),
+    fc.tuple(fc.nat(), codeUnit).map(([at, unit]) => {
+      const i = value.length === 0 ? 0 : at % value.length
+      return `${value.slice(0, i)}${unit}${value.slice(i + 1)}`
+    }),
+    text(MAX_SECRET_LENGTH + 20),
+  )
 
 describe('equalStrings', () => {
   it('is true exactly when the strings are equal', () => {
     fc.assert(
-      fc.property(text(80), text(80), (a, b) => {
-        expect(equalStrings(a, b)).toBe(a === b)
-        expect(equalStrings(a, a)).toBe(true)
-      }),
+      fc.property(
+        text(80).chain((a) => fc.tuple(fc.constant(a), nearMisses(a))),
+        ([a, b]) => {
+          expect(equalStrings(a, b)).toBe(a === b)
+          expect(equalStrings(b, a)).toBe(a === b)
+          expect(equalStrings(a, a)).toBe(true)
+        },
+      ),
     )
   })
 
@@ -30,11 +48,14 @@ describe('equalStrings', () => {
 describe('Secret', () => {
   it('matches exactly its own value, for any presented string', () => {
     fc.assert(
-      fc.property(text(MAX_SECRET_LENGTH), text(MAX_SECRET_LENGTH + 20), (value, presented) => {
-        const secret = new Secret(value)
-        expect(secret.matches(value)).toBe(true)
-        expect(secret.matches(presented)).toBe(presented === value)
-      }),
+      fc.property(
+        text(MAX_SECRET_LENGTH).chain((value) => fc.tuple(fc.constant(value), nearMisses(value))),
+        ([value, presented]) => {
+          const secret = new Secret(value)
+          expect(secret.matches(value)).toBe(true)
+          expect(secret.matches(presented)).toBe(presented === value)
+        },
+      ),
     )
   })
 
