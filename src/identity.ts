@@ -68,7 +68,7 @@ export function identifierHash(key: KeyObject, identifier: string): string {
  * constant time.
  */
 export function verifyIdentifierHash(key: KeyObject, identifier: string, hash: string): boolean {
-  return equalStrings(identifierHash(key, identifier), hash)
+  return matchesIdentifierHash(identifierHash(key, identifier), hash)
 }
 
 /** The same decision against an expected hash already computed (see IdentifierHashMemo). */
