@@ -76,43 +76,78 @@ export function matchesIdentifierHash(expected: string, hash: string): boolean {
   return expected.length === 64 && equalStrings(expected, hash)
 }
 
-const memoId = (scope: string, identifier: string) => `${scope}\u0000${identifier}`
-
 /** Identifiers longer than this are hashed every time rather than remembered. */
 export const MEMO_MAX_IDENTIFIER_LENGTH = 256
 
+interface MemoEntry {
+  key: KeyObject
+  hash: string
+}
+
 /**
  * Hashes computed before, so that an identifier seen again costs no HMAC (which costs more than the
- * rest of a verify request). Entries live in scopes: a caller's timings then tell it only about
- * identifiers it asked about itself. An entry counts only for the key object it was computed with
- * (a secrets reload makes new ones). One bound for all scopes, the oldest entry going first: at most
- * maxEntries identifiers of MEMO_MAX_IDENTIFIER_LENGTH characters.
+ * rest of a verify request). Entries live in scopes, a caller and an inbox: a caller's timings then
+ * tell it only about identifiers it asked about itself. An entry counts only for the key object it was
+ * computed with (a secrets reload makes new ones). One bound for all scopes, the oldest entry going
+ * first: at most maxEntries identifiers of MEMO_MAX_IDENTIFIER_LENGTH characters.
  */
 export class IdentifierHashMemo {
-  readonly #entries = new Map<string, { key: KeyObject; hash: string }>()
+  // Caller, then inbox, then identifier: nested rather than one joined key, so that a lookup builds
+  // no string and hashes only the identifier (the scope names are long-lived strings).
+  readonly #scopes = new Map<string, Map<string, Map<string, MemoEntry>>>()
+  // Where each remembered identifier lives, oldest first from #next on: the eviction order.
+  readonly #order: Array<{ caller: string; inbox: string; identifier: string } | undefined> = []
+  #next = 0
+  #size = 0
 
   constructor(readonly maxEntries: number) {}
 
-  /** `scope` must not contain a NUL character (callers use ids and inbox names). */
-  hash(key: KeyObject, scope: string, identifier: string): string {
+  hash(key: KeyObject, caller: string, inbox: string, identifier: string): string {
     if (identifier.length > MEMO_MAX_IDENTIFIER_LENGTH || this.maxEntries <= 0)
       return identifierHash(key, identifier)
-    const id = memoId(scope, identifier)
-    const entry = this.#entries.get(id)
+    const entry = this.#scopes.get(caller)?.get(inbox)?.get(identifier)
     if (entry !== undefined && entry.key === key) return entry.hash
     const hash = identifierHash(key, identifier)
-    if (entry === undefined && this.#entries.size >= this.maxEntries)
-      this.#entries.delete(this.#entries.keys().next().value as string)
-    this.#entries.set(id, { key, hash })
+    // A new key for a remembered identifier keeps its place in the order. Making room may drop this
+    // very scope (its oldest was its last), so its map is looked up again afterwards.
+    if (entry === undefined) this.#remember(caller, inbox, identifier)
+    this.#entries(caller, inbox).set(identifier, { key, hash })
     return hash
   }
 
-  has(scope: string, identifier: string): boolean {
-    return this.#entries.has(memoId(scope, identifier))
+  has(caller: string, inbox: string, identifier: string): boolean {
+    return this.#scopes.get(caller)?.get(inbox)?.has(identifier) ?? false
   }
 
   get size(): number {
-    return this.#entries.size
+    return this.#size
+  }
+
+  #entries(caller: string, inbox: string): Map<string, MemoEntry> {
+    let byInbox = this.#scopes.get(caller)
+    if (byInbox === undefined) this.#scopes.set(caller, (byInbox = new Map()))
+    let entries = byInbox.get(inbox)
+    if (entries === undefined) byInbox.set(inbox, (entries = new Map()))
+    return entries
+  }
+
+  /** Takes the next place in the order, forgetting the oldest identifier once all are taken. */
+  #remember(caller: string, inbox: string, identifier: string): void {
+    const oldest = this.#order[this.#next]
+    if (oldest === undefined) this.#size++
+    else this.#forget(oldest.caller, oldest.inbox, oldest.identifier)
+    this.#order[this.#next] = { caller, inbox, identifier }
+    this.#next = (this.#next + 1) % this.maxEntries
+  }
+
+  // Scopes left empty go too: the maps hold only what is remembered.
+  #forget(caller: string, inbox: string, identifier: string): void {
+    const byInbox = this.#scopes.get(caller) as Map<string, Map<string, MemoEntry>>
+    const entries = byInbox.get(inbox) as Map<string, MemoEntry>
+    entries.delete(identifier)
+    if (entries.size > 0) return
+    byInbox.delete(inbox)
+    if (byInbox.size === 0) this.#scopes.delete(caller)
   }
 }
 

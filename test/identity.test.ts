@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
@@ -132,8 +133,8 @@ describe('IdentifierHashMemo', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 300 }), (identifier) => {
         const expected = referenceHash('memo-secret', identifier)
-        expect(memo.hash(key, 'caller', identifier)).toBe(expected)
-        expect(memo.hash(key, 'caller', identifier)).toBe(expected)
+        expect(memo.hash(key, 'caller', 'website', identifier)).toBe(expected)
+        expect(memo.hash(key, 'caller', 'website', identifier)).toBe(expected)
       }),
     )
     expect(memo.size).toBeLessThanOrEqual(50)
@@ -141,24 +142,82 @@ describe('IdentifierHashMemo', () => {
 
   it('keeps one bound over every scope, dropping the oldest, and never remembers a long identifier', () => {
     const memo = new IdentifierHashMemo(3)
-    memo.hash(key, 'one', 'a')
-    memo.hash(key, 'two', 'a')
-    memo.hash(key, 'one', 'b')
-    expect([memo.has('one', 'a'), memo.has('two', 'a'), memo.has('one', 'b')]).toEqual([true, true, true])
-    memo.hash(key, 'two', 'c')
+    memo.hash(key, 'one', 'website', 'a')
+    memo.hash(key, 'two', 'website', 'a')
+    memo.hash(key, 'one', 'shop', 'b')
+    const has = (caller: string, inbox: string, identifier: string) => memo.has(caller, inbox, identifier)
+    expect([has('one', 'website', 'a'), has('two', 'website', 'a'), has('one', 'shop', 'b')]).toEqual([
+      true,
+      true,
+      true,
+    ])
+    // Scopes are apart: the same identifier elsewhere is not remembered.
+    expect([has('one', 'shop', 'a'), has('two', 'shop', 'a'), has('three', 'website', 'a')]).toEqual([
+      false,
+      false,
+      false,
+    ])
+    memo.hash(key, 'two', 'shop', 'c')
     expect(memo.size).toBe(3)
-    expect(memo.has('one', 'a')).toBe(false)
-    expect(memo.has('two', 'c')).toBe(true)
+    expect(has('one', 'website', 'a')).toBe(false)
+    expect(has('two', 'shop', 'c')).toBe(true)
+    memo.hash(key, 'one', 'website', 'd')
+    memo.hash(key, 'one', 'website', 'e')
+    expect(memo.size).toBe(3)
+    expect([has('two', 'website', 'a'), has('one', 'shop', 'b')]).toEqual([false, false])
+    expect([has('two', 'shop', 'c'), has('one', 'website', 'd'), has('one', 'website', 'e')]).toEqual([
+      true,
+      true,
+      true,
+    ])
     const long = 'x'.repeat(MEMO_MAX_IDENTIFIER_LENGTH + 1)
-    expect(memo.hash(key, 'one', long)).toBe(referenceHash('memo-secret', long))
-    expect(memo.has('one', long)).toBe(false)
+    expect(memo.hash(key, 'one', 'website', long)).toBe(referenceHash('memo-secret', long))
+    expect(memo.has('one', 'website', long)).toBe(false)
+  })
+
+  it('stays within its bound and answers right under any mix of scopes, identifiers and keys', () => {
+    const keys = [hmacKey('memo-secret'), hmacKey('memo-secret-2')]
+    const secrets = ['memo-secret', 'memo-secret-2']
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 6 }),
+        fc.array(
+          fc.tuple(
+            fc.constantFrom('a', 'b', 'c'),
+            fc.constantFrom('website', 'shop'),
+            fc.constantFrom('u1', 'u2', 'u3', 'u4'),
+            fc.integer({ min: 0, max: 1 }),
+          ),
+          { maxLength: 60 },
+        ),
+        (bound, calls) => {
+          const memo = new IdentifierHashMemo(bound)
+          // A model of the rule: the last `bound` distinct scope-identifier pairs first seen.
+          const order: string[] = []
+          for (const [caller, inbox, identifier, k] of calls) {
+            const id = `${caller}/${inbox}/${identifier}`
+            expect(memo.hash(keys[k] as KeyObject, caller, inbox, identifier)).toBe(
+              referenceHash(secrets[k] as string, identifier),
+            )
+            if (!order.includes(id)) order.push(id)
+            while (order.length > bound) order.shift()
+            expect(memo.size).toBe(order.length)
+            expect(memo.has(caller, inbox, identifier)).toBe(true)
+          }
+          for (const [caller, inbox, identifier] of calls) {
+            const remembered = order.includes(`${caller}/${inbox}/${identifier}`)
+            expect(memo.has(caller, inbox, identifier)).toBe(remembered)
+          }
+        },
+      ),
+    )
   })
 
   it('answers for the key object it is given, never for an earlier one of the same scope', () => {
     const memo = new IdentifierHashMemo(10)
-    expect(memo.hash(key, 'caller/website', 'u')).toBe(referenceHash('memo-secret', 'u'))
+    expect(memo.hash(key, 'caller', 'website', 'u')).toBe(referenceHash('memo-secret', 'u'))
     const reloaded = hmacKey('memo-secret-2')
-    expect(memo.hash(reloaded, 'caller/website', 'u')).toBe(referenceHash('memo-secret-2', 'u'))
+    expect(memo.hash(reloaded, 'caller', 'website', 'u')).toBe(referenceHash('memo-secret-2', 'u'))
     expect(memo.size).toBe(1)
   })
 
@@ -175,13 +234,15 @@ describe('IdentifierHashMemo', () => {
       fc.property(
         fc.string().chain((identifier) => fc.tuple(fc.constant(identifier), candidates(identifier))),
         ([identifier, hash]) => {
-          expect(matchesIdentifierHash(memo.hash(spec, 's', identifier), hash)).toBe(
+          expect(matchesIdentifierHash(memo.hash(spec, 's', 'website', identifier), hash)).toBe(
             verifyIdentifierHash(spec, identifier, hash),
           )
         },
       ),
     )
-    expect(matchesIdentifierHash(memo.hash(spec, 's', SPEC_VECTOR.identifier), SPEC_VECTOR.hash)).toBe(true)
+    expect(
+      matchesIdentifierHash(memo.hash(spec, 's', 'website', SPEC_VECTOR.identifier), SPEC_VECTOR.hash),
+    ).toBe(true)
     // An expected hash of another length never reaches the comparison buffers.
     expect(matchesIdentifierHash(SPEC_VECTOR.hash.slice(0, 63), SPEC_VECTOR.hash)).toBe(false)
   })

@@ -92,7 +92,7 @@ const identityRoutes: FastifyPluginAsyncZod<{ config: Config }> = async (fastify
   const expectedHash = (inbox: Inbox, serviceKeyId: string | null, identifier: string) =>
     serviceKeyId === null
       ? identifierHash(inbox.key, identifier)
-      : memo.hash(inbox.key, `${serviceKeyId}/${inbox.name}`, identifier)
+      : memo.hash(inbox.key, serviceKeyId, inbox.name, identifier)
 
   fastify.get(
     '/v1/identity',
