@@ -100,14 +100,22 @@ export class IdentifierHashMemo {
   #next = 0
   #size = 0
 
-  constructor(readonly maxEntries: number) {}
+  /** `hasher` computes what is remembered (tests count its calls). */
+  constructor(
+    readonly maxEntries: number,
+    private readonly hasher: (key: KeyObject, identifier: string) => string = identifierHash,
+  ) {
+    // A fraction would make the ring's slots fractions too, and the bound no bound.
+    if (!Number.isSafeInteger(maxEntries) || maxEntries < 0)
+      throw new RangeError(`maxEntries must be a whole number of entries, not ${maxEntries}`)
+  }
 
   hash(key: KeyObject, caller: string, inbox: string, identifier: string): string {
-    if (identifier.length > MEMO_MAX_IDENTIFIER_LENGTH || this.maxEntries <= 0)
-      return identifierHash(key, identifier)
+    if (identifier.length > MEMO_MAX_IDENTIFIER_LENGTH || this.maxEntries === 0)
+      return this.hasher(key, identifier)
     const entry = this.#scopes.get(caller)?.get(inbox)?.get(identifier)
     if (entry !== undefined && entry.key === key) return entry.hash
-    const hash = identifierHash(key, identifier)
+    const hash = this.hasher(key, identifier)
     // A new key for a remembered identifier keeps its place in the order. Making room may drop this
     // very scope (its oldest was its last), so its map is looked up again afterwards.
     if (entry === undefined) this.#remember(caller, inbox, identifier)

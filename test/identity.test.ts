@@ -175,7 +175,7 @@ describe('IdentifierHashMemo', () => {
     expect(memo.has('one', 'website', long)).toBe(false)
   })
 
-  it('stays within its bound and answers right under any mix of scopes, identifiers and keys', () => {
+  it('hashes exactly when its rule says so, under any mix of scopes, identifiers, keys and bounds', () => {
     const keys = [hmacKey('memo-secret'), hmacKey('memo-secret-2')]
     const secrets = ['memo-secret', 'memo-secret-2']
     fc.assert(
@@ -191,18 +191,28 @@ describe('IdentifierHashMemo', () => {
           { maxLength: 60 },
         ),
         (bound, calls) => {
-          const memo = new IdentifierHashMemo(bound)
-          // A model of the rule: the last `bound` distinct scope-identifier pairs first seen.
+          let computed = 0
+          const memo = new IdentifierHashMemo(bound, (key, identifier) => {
+            computed++
+            return identifierHash(key, identifier)
+          })
+          // A model of the rule: the last `bound` distinct (scope, identifier) pairs by first sight, each with
+          // the key it was last hashed with; a call is answered from memory exactly when its pair is there
+          // with the same key.
           const order: string[] = []
+          const keyOf = new Map<string, number>()
           for (const [caller, inbox, identifier, k] of calls) {
             const id = `${caller}/${inbox}/${identifier}`
+            const hit = order.includes(id) && keyOf.get(id) === k
+            const before = computed
             expect(memo.hash(keys[k] as KeyObject, caller, inbox, identifier)).toBe(
               referenceHash(secrets[k] as string, identifier),
             )
+            expect(computed - before).toBe(hit ? 0 : 1)
             if (!order.includes(id)) order.push(id)
-            while (order.length > bound) order.shift()
+            keyOf.set(id, k)
+            while (order.length > bound) keyOf.delete(order.shift() as string)
             expect(memo.size).toBe(order.length)
-            expect(memo.has(caller, inbox, identifier)).toBe(true)
           }
           for (const [caller, inbox, identifier] of calls) {
             const remembered = order.includes(`${caller}/${inbox}/${identifier}`)
@@ -211,6 +221,15 @@ describe('IdentifierHashMemo', () => {
         },
       ),
     )
+  })
+
+  it('refuses a bound that is not a whole number of entries', () => {
+    for (const bound of [2.5, -1, Number.NaN, Number.POSITIVE_INFINITY])
+      expect(() => new IdentifierHashMemo(bound)).toThrow(RangeError)
+    expect(new IdentifierHashMemo(0).hash(key, 'caller', 'website', 'u')).toBe(
+      referenceHash('memo-secret', 'u'),
+    )
+    expect(new IdentifierHashMemo(0).size).toBe(0)
   })
 
   it('answers for the key object it is given, never for an earlier one of the same scope', () => {
