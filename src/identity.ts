@@ -95,10 +95,10 @@ export class IdentifierHashMemo {
   // Caller, then inbox, then identifier: nested rather than one joined key, so that a lookup builds
   // no string and hashes only the identifier (the scope names are long-lived strings).
   readonly #scopes = new Map<string, Map<string, Map<string, MemoEntry>>>()
-  // Where each remembered identifier lives, oldest first from #next on: the eviction order.
-  readonly #order: Array<{ caller: string; inbox: string; identifier: string } | undefined> = []
+  // Where each remembered identifier lives, oldest first from #next on: the eviction order. Filled
+  // slot by slot and never emptied, so its length is the number remembered.
+  readonly #order: Array<{ caller: string; inbox: string; identifier: string }> = []
   #next = 0
-  #size = 0
 
   /** `hasher` computes what is remembered (tests count its calls). */
   constructor(
@@ -128,7 +128,7 @@ export class IdentifierHashMemo {
   }
 
   get size(): number {
-    return this.#size
+    return this.#order.length
   }
 
   #entries(caller: string, inbox: string): Map<string, MemoEntry> {
@@ -142,8 +142,7 @@ export class IdentifierHashMemo {
   /** Takes the next place in the order, forgetting the oldest identifier once all are taken. */
   #remember(caller: string, inbox: string, identifier: string): void {
     const oldest = this.#order[this.#next]
-    if (oldest === undefined) this.#size++
-    else this.#forget(oldest.caller, oldest.inbox, oldest.identifier)
+    if (oldest !== undefined) this.#forget(oldest.caller, oldest.inbox, oldest.identifier)
     this.#order[this.#next] = { caller, inbox, identifier }
     this.#next = (this.#next + 1) % this.maxEntries
   }
