@@ -1,8 +1,18 @@
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import type { FastifyBaseLogger } from 'fastify'
 import pino from 'pino'
 import { describe, expect, it, vi } from 'vitest'
-import { accessLogger, accessLogHook, createLogger, requestLoggerFactory } from '../src/logger.js'
+import {
+  accessLogger,
+  accessLogHook,
+  asyncDestination,
+  createLogger,
+  isoTime,
+  requestLoggerFactory,
+} from '../src/logger.js'
 
 function capture(level = 'info') {
   const lines: Record<string, unknown>[] = []
@@ -119,5 +129,56 @@ describe('accessLogHook', () => {
     const unmatched = { ...request, routeOptions: {} }
     accessLogHook(logger as unknown as pino.Logger)(unmatched as never, reply as never, done)
     expect(lines[1]).toMatchObject({ route: '(no route)' })
+  })
+})
+
+describe('isoTime', () => {
+  it("is pino's isoTime, made once per millisecond", () => {
+    const at = Date.UTC(2026, 11, 2, 6, 0, 0, 123)
+    const now = vi.spyOn(Date, 'now').mockReturnValue(at)
+    try {
+      const first = isoTime()
+      expect(first).toBe(',"time":"2026-12-02T06:00:00.123Z"')
+      expect(first).toBe(pino.stdTimeFunctions.isoTime())
+      const toISOString = vi.spyOn(Date.prototype, 'toISOString')
+      expect(isoTime()).toBe(first)
+      expect(toISOString).not.toHaveBeenCalled()
+      now.mockReturnValue(at + 1)
+      expect(isoTime()).toBe(',"time":"2026-12-02T06:00:00.124Z"')
+      expect(toISOString).toHaveBeenCalledTimes(1)
+    } finally {
+      vi.restoreAllMocks()
+    }
+  })
+})
+
+describe('asyncDestination', () => {
+  it('writes every line whole and in order to its file descriptor, multi-byte characters included', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'logs-'))
+    const path = join(dir, 'out.log')
+    const fd = openSync(path, 'w')
+    try {
+      const logger = createLogger({ logLevel: 'info' }, asyncDestination(fd))
+      // Multi-byte characters: a line's length in characters is not its length in bytes.
+      const text = 'é€😀 \u2028 "quoted" \\'
+      const count = 5000
+      for (let i = 0; i < count; i++) logger.info({ i, text }, `line ${i}`)
+      // The writes are asynchronous: the lines arrive as those in flight complete.
+      await vi.waitFor(
+        () => expect(readFileSync(path, 'utf8').endsWith(`"msg":"line ${count - 1}"}\n`)).toBe(true),
+        {
+          timeout: 10_000,
+        },
+      )
+      const lines = readFileSync(path, 'utf8')
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line))
+      expect(lines.map((line) => line.i)).toEqual([...Array(count).keys()])
+      expect(lines.every((line) => line.text === text && line.service === 'chatwoot-identity')).toBe(true)
+    } finally {
+      closeSync(fd)
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
