@@ -138,9 +138,9 @@ async function app(fastify: FastifyInstance, { config, generateDocument = false 
     done()
   })
 
-  // One line per answer, once sent (duration included): the only onResponse hook of the service, so
-  // only then does Fastify follow each response to its end.
-  if (config.logRequests) fastify.addHook('onResponse', accessLogHook(fastify.log as Logger))
+  // One line per answer, once final: the only global onSend hook, and no hook after it changes the
+  // status (the routes' own onSend hooks only record metrics).
+  if (config.logRequests) fastify.addHook('onSend', accessLogHook(fastify.log as Logger))
 
   await fastify.register(errors)
   await fastify.register(jwt, { config })

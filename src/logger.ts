@@ -1,4 +1,4 @@
-import type { FastifyBaseLogger, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
 import pino, { type Bindings, type ChildLoggerOptions, type Logger } from 'pino'
 import type { Config } from './config.js'
 
@@ -85,13 +85,20 @@ export function accessLogger(logger: Logger): Logger {
 }
 
 /**
- * The access line of LOG_REQUESTS=true, as an onResponse hook: one line per request (method, route,
+ * The access line of LOG_REQUESTS=true, as an onSend hook: one line per request (method, route,
  * status, duration, request id: never a body, header or hash). Fixed fields only, so it is written
- * through `accessLogger`, without redaction.
+ * through `accessLogger`, without redaction. onSend, once the answer is final and about to be
+ * written, rather than onResponse: Fastify follows every response to its end for an onResponse
+ * hook, which cost 8 % of a logged request. The duration is the metrics' one: up to the answer.
  */
 export function accessLogHook(logger: Logger) {
   const access = accessLogger(logger)
-  return (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
+  return (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    payload: unknown,
+    done: (error: null, payload: unknown) => void,
+  ) => {
     // The request id as a field: the same line as through the request's child logger, without
     // building that child for every request.
     access.info(
@@ -104,7 +111,7 @@ export function accessLogHook(logger: Logger) {
       },
       'request',
     )
-    done()
+    done(null, payload)
   }
 }
 

@@ -109,11 +109,12 @@ describe('accessLogHook', () => {
   const request = { id: 'r-6', method: 'GET', routeOptions: { url: '/v1/identity' } }
   const reply = { statusCode: 500, elapsedTime: 1.234 }
 
-  it('writes one line of fixed fields per request, then lets the request go on', () => {
+  it('writes one line of fixed fields per request, then lets the answer go on unchanged', () => {
     const { lines, logger } = capture()
     const done = vi.fn()
-    accessLogHook(logger as unknown as pino.Logger)(request as never, reply as never, done)
-    expect(done).toHaveBeenCalledWith()
+    const payload = '{"valid":true}'
+    accessLogHook(logger as unknown as pino.Logger)(request as never, reply as never, payload, done)
+    expect(done).toHaveBeenCalledWith(null, payload)
     expect(lines).toEqual([
       expect.objectContaining({
         level: 'info',
@@ -127,7 +128,7 @@ describe('accessLogHook', () => {
       }),
     ])
     const unmatched = { ...request, routeOptions: {} }
-    accessLogHook(logger as unknown as pino.Logger)(unmatched as never, reply as never, done)
+    accessLogHook(logger as unknown as pino.Logger)(unmatched as never, reply as never, payload, done)
     expect(lines[1]).toMatchObject({ route: '(no route)' })
   })
 })

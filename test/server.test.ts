@@ -118,15 +118,31 @@ describe('the built server over HTTP', () => {
     await fetch(`${server.url}/v1/identity`, {
       headers: { authorization: `Bearer ${expired}`, 'x-request-id': 'req-bad-1' },
     })
+    await fetch(`${server.url}/nowhere`, { headers: { 'x-request-id': 'req-404-1' } })
+    await fetch(`${server.url}/v1/identity/verify`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        'x-request-id': 'req-json-1',
+      },
+      body: '{"identifier":',
+    })
     await new Promise((resolve) => setTimeout(resolve, 200))
     const logs: Record<string, unknown>[] = server.lines
       .filter((line) => line.startsWith('{'))
       .map((line) => JSON.parse(line))
-    expect(logs.find((l) => l.reqId === 'req-ok-1' && l.msg === 'request')).toMatchObject({
-      method: 'GET',
-      route: '/v1/identity',
-      status: 200,
-    })
+    // Exactly one access line per request, with the status the client got, errors included.
+    const access = (reqId: string) => logs.filter((l) => l.reqId === reqId && l.msg === 'request')
+    expect(access('req-ok-1')).toEqual([
+      expect.objectContaining({ method: 'GET', route: '/v1/identity', status: 200 }),
+    ])
+    expect(access('req-bad-1')).toEqual([expect.objectContaining({ route: '/v1/identity', status: 401 })])
+    expect(access('req-404-1')).toEqual([expect.objectContaining({ route: '(no route)', status: 404 })])
+    expect(access('req-json-1')).toEqual([
+      expect.objectContaining({ method: 'POST', route: '/v1/identity/verify', status: 400 }),
+    ])
+    for (const line of access('req-ok-1')) expect(line.durationMs).toEqual(expect.any(Number))
     expect(logs.find((l) => l.reqId === 'req-bad-1' && l.msg === 'request rejected')).toMatchObject({
       code: 'token_expired',
       status: 401,
