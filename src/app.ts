@@ -139,7 +139,8 @@ async function app(fastify: FastifyInstance, { config, generateDocument = false 
   })
 
   // One line per answer, once final: the only global onSend hook, and no hook after it changes the
-  // status (the routes' own onSend hooks only record metrics).
+  // status (the routes' own onSend hooks only record metrics). Were one of those to fail, the error
+  // answer that replaces the first would get a line of its own.
   if (config.logRequests) fastify.addHook('onSend', accessLogHook(fastify.log as Logger))
 
   await fastify.register(errors)
