@@ -23,7 +23,6 @@ const TOGETHER_ROUNDS = Number(process.env.BENCH_TOGETHER ?? 6)
 // the nine in four scenarios of five. The floor runs all along; each server it is compared with gets
 // the time to reach its own pace.
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP ?? 6)
-const LEAD_IN_SECONDS = Number(process.env.BENCH_LEAD_IN ?? 1)
 const USERS = 10_000
 const work = mkdtempSync(join(tmpdir(), 'bench-'))
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100
@@ -249,97 +248,61 @@ const median = (values) => {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
 }
 
-/**
- * A scenario's server, started and warmed up. `server`: the service as `npm start` runs it, or a
- * reference script driven the same way.
- */
-async function startScenario(floor, { name, env, requests, server = SERVICE }) {
+/** `server`: the service as `npm start` runs it, or a reference script driven the same way. */
+async function runScenario(name, floor, env, requests, server = SERVICE) {
   const file = requestsFile(name.replace(/\W+/g, '-'), requests)
-  const handle = await startProcess(server, env)
-  if (server === SERVICE) await waitReady(handle.url)
-  wrk(floor, null, WARMUP_SECONDS) // warm-up, both
-  wrk(handle, file, WARMUP_SECONDS)
-  return {
-    name,
-    file,
-    server,
-    process: handle,
-    label: server === SERVICE ? 'service' : 'reference',
-    pairs: [],
-  }
-}
-
-/**
- * One pair: the floor's turn, then the scenario's. Each turn starts with a second of load that is not
- * measured: a server that idled while the other scenarios had their turns is back at its pace.
- */
-function measurePair(floor, scenario) {
-  const turn = (target, file) => {
-    if (LEAD_IN_SECONDS > 0) wrk(target, file, LEAD_IN_SECONDS)
-    return wrk(target, file, SECONDS)
-  }
-  const a = turn(floor, null)
-  const b = turn(scenario.process, scenario.file)
-  scenario.pairs.push({ floor: a, service: b, ratio: b.rps / a.rps })
-  process.stderr.write(
-    `  ${scenario.name} pair ${scenario.pairs.length}: floor ${a.rps.toFixed(0)}/s, ${scenario.label} ${b.rps.toFixed(0)}/s, ratio ${(b.rps / a.rps).toFixed(3)}\n`,
-  )
-}
-
-/** After the pairs: both at once, latency at half the floor's rate, peak RSS; the result row. */
-async function finishScenario(floor, { name, file, server, process: service, pairs }) {
-  const floorMedian = median(pairs.map((p) => p.floor.rps))
-  const atOnce = pinned ? await together(floor, service, file, TOGETHER_ROUNDS) : undefined
-  if (atOnce)
-    process.stderr.write(`  ${name} both at once: ${atOnce.ratios.map((r) => r.toFixed(3)).join(' ')}\n`)
-  const latency = wrk(service, file, SECONDS, Math.round(floorMedian / 2))
-  return {
-    scenario: name,
-    ...(server === SERVICE ? {} : { reference: true }),
-    ratio: median(pairs.map((p) => p.ratio)),
-    ratioAtOnce: atOnce?.ratio,
-    serviceRps: {
-      median: median(pairs.map((p) => p.service.rps)),
-      min: Math.min(...pairs.map((p) => p.service.rps)),
-      max: Math.max(...pairs.map((p) => p.service.rps)),
-    },
-    floorRps: {
-      median: floorMedian,
-      min: Math.min(...pairs.map((p) => p.floor.rps)),
-      max: Math.max(...pairs.map((p) => p.floor.rps)),
-    },
-    cpuUsPerRequest: {
-      service: median(pairs.map((p) => p.service.cpuUsPerRequest)),
-      floor: median(pairs.map((p) => p.floor.cpuUsPerRequest)),
-    },
-    latencyAtHalfFloorMs: {
-      rate: Math.round(floorMedian / 2),
-      achieved: Math.round(latency.rps),
-      p50: latency.p50Ms,
-      p99: latency.p99Ms,
-    },
-    peakRssMb: peakRssMb(service.child.pid),
-    errors: pairs.reduce((sum, p) => sum + p.service.errors, 0) + latency.errors + (atOnce?.errors ?? 0),
-    pairs: pairs.map((p) => ({ floorRps: p.floor.rps, serviceRps: p.service.rps, ratio: p.ratio })),
-  }
-}
-
-/**
- * All scenarios' servers run side by side and their pairs take turns (HS256, LOG_REQUESTS, RS256, ...
- * then again): the VM's speed drifts over minutes, and one scenario's pairs all in a slow stretch
- * once put HS256 below the same requests with a log line each (a run of 2026-12-02). Interleaved,
- * every scenario samples the same stretches.
- */
-async function runScenarios(floor, list) {
-  const started = []
+  const label = server === SERVICE ? 'service' : 'reference'
+  const service = await startProcess(server, env)
   try {
-    for (const scenario of list) started.push(await startScenario(floor, scenario))
-    for (let i = 0; i < PAIRS; i++) for (const scenario of started) measurePair(floor, scenario)
-    const rows = []
-    for (const scenario of started) rows.push(await finishScenario(floor, scenario))
-    return rows
+    if (server === SERVICE) await waitReady(service.url)
+    wrk(floor, null, WARMUP_SECONDS) // warm-up, both
+    wrk(service, file, WARMUP_SECONDS)
+    const pairs = []
+    for (let i = 0; i < PAIRS; i++) {
+      const a = wrk(floor, null, SECONDS)
+      const b = wrk(service, file, SECONDS)
+      pairs.push({ floor: a, service: b, ratio: b.rps / a.rps })
+      process.stderr.write(
+        `  ${name} pair ${i + 1}: floor ${a.rps.toFixed(0)}/s, ${label} ${b.rps.toFixed(0)}/s, ratio ${(b.rps / a.rps).toFixed(3)}\n`,
+      )
+    }
+    const floorMedian = median(pairs.map((p) => p.floor.rps))
+    const atOnce = pinned ? await together(floor, service, file, TOGETHER_ROUNDS) : undefined
+    if (atOnce)
+      process.stderr.write(`  ${name} both at once: ${atOnce.ratios.map((r) => r.toFixed(3)).join(' ')}\n`)
+    const latency = wrk(service, file, SECONDS, Math.round(floorMedian / 2))
+    const result = {
+      scenario: name,
+      ...(server === SERVICE ? {} : { reference: true }),
+      ratio: median(pairs.map((p) => p.ratio)),
+      ratioAtOnce: atOnce?.ratio,
+      serviceRps: {
+        median: median(pairs.map((p) => p.service.rps)),
+        min: Math.min(...pairs.map((p) => p.service.rps)),
+        max: Math.max(...pairs.map((p) => p.service.rps)),
+      },
+      floorRps: {
+        median: floorMedian,
+        min: Math.min(...pairs.map((p) => p.floor.rps)),
+        max: Math.max(...pairs.map((p) => p.floor.rps)),
+      },
+      cpuUsPerRequest: {
+        service: median(pairs.map((p) => p.service.cpuUsPerRequest)),
+        floor: median(pairs.map((p) => p.floor.cpuUsPerRequest)),
+      },
+      latencyAtHalfFloorMs: {
+        rate: Math.round(floorMedian / 2),
+        achieved: Math.round(latency.rps),
+        p50: latency.p50Ms,
+        p99: latency.p99Ms,
+      },
+      peakRssMb: peakRssMb(service.child.pid),
+      errors: pairs.reduce((sum, p) => sum + p.service.errors, 0) + latency.errors + (atOnce?.errors ?? 0),
+      pairs: pairs.map((p) => ({ floorRps: p.floor.rps, serviceRps: p.service.rps, ratio: p.ratio })),
+    }
+    return result
   } finally {
-    for (const scenario of started) await stopProcess(scenario.process)
+    await stopProcess(service)
   }
 }
 
@@ -390,30 +353,36 @@ const hsEnv = {
 }
 const floor = await startProcess(FLOOR, {})
 const results = []
-let rs
 try {
   const tokens = await hsTokens()
   const identity = tokens.map((t) => ({ method: 'GET', path: '/v1/identity', auth: `Bearer ${t}` }))
-  const scenarios = []
-  if (want('hs256')) scenarios.push({ name: 'GET /v1/identity HS256', env: hsEnv, requests: identity })
+  if (want('hs256')) results.push(await runScenario('GET /v1/identity HS256', floor, hsEnv, identity))
   if (want('log'))
-    scenarios.push({
-      name: 'GET /v1/identity HS256, LOG_REQUESTS=true',
-      env: { ...hsEnv, LOG_REQUESTS: 'true' },
-      requests: identity,
-    })
+    results.push(
+      await runScenario(
+        'GET /v1/identity HS256, LOG_REQUESTS=true',
+        floor,
+        { ...hsEnv, LOG_REQUESTS: 'true' },
+        identity,
+      ),
+    )
   if (want('rs256')) {
-    rs = await rsSetup()
-    scenarios.push({
-      name: 'GET /v1/identity RS256 (JWKS)',
-      env: {
-        JWT_JWKS_URL: rs.url,
-        JWT_ISSUER: 'https://idp.bench',
-        JWT_AUDIENCE: 'bench',
-        CHATWOOT_INBOX_WEBSITE_SECRET: inboxSecret,
-      },
-      requests: rs.tokens.map((t) => ({ method: 'GET', path: '/v1/identity', auth: `Bearer ${t}` })),
-    })
+    const rs = await rsSetup()
+    const env = {
+      JWT_JWKS_URL: rs.url,
+      JWT_ISSUER: 'https://idp.bench',
+      JWT_AUDIENCE: 'bench',
+      CHATWOOT_INBOX_WEBSITE_SECRET: inboxSecret,
+    }
+    results.push(
+      await runScenario(
+        'GET /v1/identity RS256 (JWKS)',
+        floor,
+        env,
+        rs.tokens.map((t) => ({ method: 'GET', path: '/v1/identity', auth: `Bearer ${t}` })),
+      ),
+    )
+    rs.server.close()
   }
   if (want('verify')) {
     const bodies = Array.from({ length: 1000 }, (_, i) => ({
@@ -422,13 +391,11 @@ try {
       auth: `Bearer ${serviceKey}`,
       body: JSON.stringify({ identifier: `user-${i}`, identifier_hash: randomBytes(32).toString('hex') }),
     }))
-    scenarios.push({ name: 'POST /v1/identity/verify', env: hsEnv, requests: bodies })
+    results.push(await runScenario('POST /v1/identity/verify', floor, hsEnv, bodies))
     // The same requests to a bare POST route: the part of the gap that is the request itself.
-    scenarios.push({ name: REFERENCE_POST, env: {}, requests: bodies, server: POST_REFERENCE })
+    results.push(await runScenario(REFERENCE_POST, floor, {}, bodies, POST_REFERENCE))
   }
-  results.push(...(await runScenarios(floor, scenarios)))
 } finally {
-  rs?.server.close()
   await stopProcess(floor)
 }
 let startup
@@ -443,7 +410,7 @@ const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a')
 const verify = results.find((r) => r.scenario === 'POST /v1/identity/verify')
 const reference = results.find((r) => r.scenario === REFERENCE_POST)
 const table = [
-  `Machine: ${machine}; ${WARMUP_SECONDS} s of warm-up, then ${PAIRS} pairs of ${SECONDS} s (each turn after ${LEAD_IN_SECONDS} s of unmeasured load), the scenarios' pairs interleaved, ${CONNECTIONS} connections, wrk -t1${pinned ? `; servers on CPU ${SERVER_CPU}, wrk on CPU ${LOAD_CPUS}; both at once: ${TOGETHER_ROUNDS} rounds of ${SECONDS} s, the two start orders' medians averaged` : ''}.`,
+  `Machine: ${machine}; ${WARMUP_SECONDS} s of warm-up, then ${PAIRS} pairs of ${SECONDS} s, ${CONNECTIONS} connections, wrk -t1${pinned ? `; servers on CPU ${SERVER_CPU}, wrk on CPU ${LOAD_CPUS}; both at once: ${TOGETHER_ROUNDS} rounds of ${SECONDS} s, the two start orders' medians averaged` : ''}.`,
   '',
   '| scenario | median ratio to floor | both at once | service req/s median (min–max) | floor req/s median | CPU µs/req service (floor) | p50 / p99 ms at half the floor rate | peak RSS MB | errors |',
   '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
@@ -467,6 +434,6 @@ const table = [
 writeFileSync(join(root, 'bench/results/latest.md'), `${table}\n`)
 writeFileSync(
   join(root, 'bench/results/latest.json'),
-  `${JSON.stringify({ machine, warmupSeconds: WARMUP_SECONDS, leadInSeconds: LEAD_IN_SECONDS, pairs: PAIRS, seconds: SECONDS, connections: CONNECTIONS, results, startup }, null, 2)}\n`,
+  `${JSON.stringify({ machine, warmupSeconds: WARMUP_SECONDS, pairs: PAIRS, seconds: SECONDS, connections: CONNECTIONS, results, startup }, null, 2)}\n`,
 )
 process.stdout.write(`${table}\n`)
