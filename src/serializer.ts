@@ -36,7 +36,7 @@ function resolveTop(schema: JsonSchema): JsonSchema {
  * of primitives (every success answer) is written property by property; anything else goes through
  * JSON.stringify with the declared names as its replacer list.
  */
-export const serializerCompiler: FastifySerializerCompiler<z.ZodType> = ({ schema }) => {
+function writerFor(schema: z.ZodType): (data: unknown) => string {
   const json = z.toJSONSchema(schema, { io: 'output' }) as JsonSchema
   const top = resolveTop(json)
   const properties = top.type === 'object' ? top.properties : undefined
@@ -54,4 +54,14 @@ export const serializerCompiler: FastifySerializerCompiler<z.ZodType> = ({ schem
   }
   const allowed = [...declaredProperties(json)]
   return (data) => JSON.stringify(data, allowed)
+}
+
+/**
+ * Fastify asks for a serializer per route and status at start-up, most of them for problems that are
+ * rarely or never sent: each is built on its first use, which keeps its JSON Schema conversion (the
+ * larger part of building the routes) off the start-up path.
+ */
+export const serializerCompiler: FastifySerializerCompiler<z.ZodType> = ({ schema }) => {
+  let write: ((data: unknown) => string) | undefined
+  return (data) => (write ??= writerFor(schema))(data)
 }
