@@ -10,10 +10,11 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts ./scripts
 COPY src ./src
-# Compiled, not bundled: the bundler's native binary cannot load in every build image (the local
-# stand-in for node:24-bookworm-slim lacks librt), and the runtime stage carries the production
-# node_modules anyway. No source maps or type declarations: no sources and no TypeScript users here.
-RUN npm run compile && find dist \( -name '*.map' -o -name '*.d.ts' \) -exec rm -f {} +
+# Compiled, and dist/server.js bundled (esbuild): the image starts what `npm run bench` measures, in
+# about 0.4 s rather than the 0.65 s Node 24 takes to load some 300 modules one by one. The runtime
+# stage still carries the production node_modules, for the tools (healthcheck, CLI) and what the bundle
+# leaves out. No source maps or type declarations: no sources and no TypeScript users here.
+RUN npm run build && find dist \( -name '*.map' -o -name '*.d.ts' \) -exec rm -f {} +
 
 # --- production dependencies only ---
 FROM node:24-bookworm-slim AS deps

@@ -150,7 +150,7 @@ describe('the image', () => {
     expect(config.Labels['org.opencontainers.image.revision']).toMatch(/^[0-9a-f]{40}$/)
   })
 
-  it('holds no npm, shell, sources, tests, .git, source maps or development dependencies', async () => {
+  it('holds no npm, shell, sources, tests, .git, source maps or development dependencies; runs the bundle', async () => {
     const probe = `
       const fs = require('fs')
       const exists = (p) => fs.existsSync(p)
@@ -164,6 +164,10 @@ describe('the image', () => {
         maps: walk('/app/dist').filter((f) => f.endsWith('.map') || f.endsWith('.ts')),
         runtime: ['/app/node_modules/fastify', '/app/node_modules/ioredis', '/app/node_modules/@fastify/rate-limit']
           .filter(exists).length,
+        // The bundle npm run bench measures: it imports only Node's built-ins and its own chunks.
+        bundleImports: [...fs.readFileSync('/app/dist/server.js', 'utf8')
+          .matchAll(/(?:^|[;}\\s])(?:import|export)\\s*(?:[\\w$\{},*\\s]+from\\s*)?["']([^"']+)["']/g)]
+          .map((m) => m[1]).filter((s) => !s.startsWith('node:') && !s.startsWith('./chunks/')),
       }))`
     const name = containers.name('probe')
     const { stdout } = await podman(['run', '--name', name, '--network', 'none', IMAGE, '-e', probe])
@@ -172,6 +176,7 @@ describe('the image', () => {
       present: [],
       maps: [],
       runtime: 3,
+      bundleImports: [],
     })
   })
 
