@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto'
-import { normalizeIP } from '@fastify/rate-limit'
 import type { Claims } from './identity.js'
 
 // Which counter a request is charged to. Counter names may sit in a shared Redis, so they carry digests,
@@ -12,6 +11,12 @@ export interface Caller {
   readonly ip: string
 }
 
+/**
+ * How a client address is written as a counter name: @fastify/rate-limit's `normalizeIP`, passed in by
+ * the plugin that loads it, so that the library is read only when rate limiting is configured.
+ */
+export type NormalizeIp = (ip: string) => string
+
 const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest('base64url').slice(0, 22)
 
 /**
@@ -19,7 +24,7 @@ const digest = (value: string) => createHash('sha256').update(value, 'utf8').dig
  * people); anyone else, including callers whose credentials were refused, by client address (an IPv6
  * address by its /64, as one host usually holds the whole prefix).
  */
-export function callerKey({ claims, serviceKeyId, ip }: Caller): string {
+export function callerKey({ claims, serviceKeyId, ip }: Caller, normalizeIP: NormalizeIp): string {
   if (serviceKeyId !== null) return `key:${serviceKeyId}`
   const sub = claims?.sub
   if ((typeof sub === 'string' && sub !== '') || typeof sub === 'number') {

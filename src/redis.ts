@@ -21,6 +21,9 @@ export function createRedis(url: string, log: Pick<Logger, 'warn' | 'info'>): Re
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     retryStrategy: (attempt) => Math.min(attempt * 200, REDIS_TIMEOUTS.maxReconnectDelayMs),
+    // No CLIENT SETINFO at connect: in the bundle ioredis cannot find its own package.json to name its
+    // version, and the library name alone tells an operator nothing.
+    disableClientInfo: true,
   })
   // Without a listener ioredis reports connection errors as unhandled. One line per outage, not per retry;
   // the messages name host and port, never the URL (which may hold a password).

@@ -1,8 +1,9 @@
+import { normalizeIP } from '@fastify/rate-limit'
 import { describe, expect, it } from 'vitest'
 import { callerKey } from '../src/rate-limit-key.js'
 
 const caller = (overrides: Partial<Parameters<typeof callerKey>[0]>) =>
-  callerKey({ claims: null, serviceKeyId: null, ip: '192.0.2.1', ...overrides })
+  callerKey({ claims: null, serviceKeyId: null, ip: '192.0.2.1', ...overrides }, normalizeIP)
 
 describe('callerKey', () => {
   it('charges a session by issuer and subject, never naming the subject', () => {

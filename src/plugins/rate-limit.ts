@@ -28,7 +28,7 @@ async function rateLimitPlugin(fastify: FastifyInstance, { config }: { config: C
   }
 
   // Loaded only when configured: ioredis alone is a good part of the service's start-up otherwise.
-  const { default: fastifyRateLimit } = await import('@fastify/rate-limit')
+  const { default: fastifyRateLimit, normalizeIP } = await import('@fastify/rate-limit')
   const { createRedis, waitUntilReady } = await import('../redis.js')
   const redis = limits.redisUrl ? createRedis(limits.redisUrl, fastify.log) : undefined
   if (redis) {
@@ -46,7 +46,7 @@ async function rateLimitPlugin(fastify: FastifyInstance, { config }: { config: C
     global: false,
     max: limits.max,
     timeWindow: limits.windowSeconds * 1000,
-    keyGenerator: callerKey,
+    keyGenerator: (request) => callerKey(request, normalizeIP),
     redis,
     nameSpace: 'chatwoot-identity:rate-limit:',
     cache: 10_000,
