@@ -119,7 +119,7 @@ describe('the podman translation of a compose service', () => {
       '--security-opt no-new-privileges:true',
       '--restart unless-stopped',
       '--stop-timeout 10',
-      '--cpus 1.0 --memory 256M --pids-limit 100 --memory-reservation 64M',
+      '--cpus 1.0 --memory 256M --pids-limit 100 --memory-reservation 128M',
       `-v ${COMPOSE_DIR}deploy/compose/example-inboxes.json:/run/secrets/inboxes:ro`,
       '-e SECRETS_FILE=/run/secrets/inboxes',
       '-e LOG_LEVEL=info',
