@@ -49,6 +49,6 @@ LABEL org.opencontainers.image.title="chatwoot-identity" \
       org.opencontainers.image.base.name="gcr.io/distroless/nodejs24-debian12:nonroot"
 # The base image's entrypoint is node itself, so node is PID 1 and receives SIGTERM directly.
 # The same arguments as `npm start` (test/container checks): a 6 MB young generation semi-space keeps
-# the resident set about 15 MB below V8's default under load; smaller ones cost throughput (see README,
-# Performance).
+# the resident set about 15 MB below V8's default under load; smaller ones cost throughput (see
+# docs/performance.md).
 CMD ["--max-semi-space-size=6", "dist/server.js"]
