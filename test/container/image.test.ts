@@ -139,7 +139,7 @@ describe('the image', () => {
     const start = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).scripts
       .start
     expect(['node', ...config.Cmd].join(' ')).toBe(start)
-    expect(config.Cmd).toEqual(['--max-semi-space-size=6', 'dist/server.js'])
+    expect(config.Cmd).toEqual(['--max-semi-space-size=8', 'dist/server.js'])
     expect(config.Env).toContain('NODE_ENV=production')
     expect(config.Labels).toMatchObject({
       'org.opencontainers.image.title': 'chatwoot-identity',
