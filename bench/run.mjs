@@ -12,16 +12,21 @@ import { fileURLToPath } from 'node:url'
 import { exportJWK, SignJWT } from 'jose'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
+// Each scenario is measured in blocks, the blocks of all scenarios in rotation (block 1 of each, then
+// block 2 of each, ...), each block with a fresh floor and a fresh service that are stopped after it.
+// Two fresh processes of one build differ by about 2 % for as long as they run, and the VM's speed
+// swings for minutes at a time: a scenario measured by one pair of processes in one stretch takes
+// both whole into its ratio, three pairs of processes spread over the run take a third of each.
+const BLOCKS = Number(process.env.BENCH_BLOCKS ?? 3)
 // Many short pairs rather than a few long ones: a vCPU's speed here drifts over seconds, and the
 // median of the pair ratios is only as good as the number of pairs.
-const PAIRS = Number(process.env.BENCH_PAIRS ?? 9)
+const PAIRS = Number(process.env.BENCH_PAIRS ?? 4) // per block
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32)
-const TOGETHER_ROUNDS = Number(process.env.BENCH_TOGETHER ?? 6)
+const TOGETHER_ROUNDS = Number(process.env.BENCH_TOGETHER ?? 2) // per block, even
 // A fresh server's first seconds under load are still its JIT's: in the ten runs of 2026-12-02, with
 // 2 s of warm-up, the service's first pair was on average 2-15 % below its run's mean, the slowest of
-// the nine in four scenarios of five. The floor runs all along; each server it is compared with gets
-// the time to reach its own pace.
+// the nine in four scenarios of five. Both servers of a block get the time to reach their own pace.
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP ?? 6)
 const USERS = 10_000
 const work = mkdtempSync(join(tmpdir(), 'bench-'))
@@ -160,7 +165,8 @@ async function wrkAsync(target, requestsFile, seconds) {
  * Both servers flat out at once on their one CPU, each under its own wrk: however the CPU's speed
  * drifts, it drifts for both, so their throughput ratio is their cost ratio. A second view of the
  * turns' ratio that the VM's drift between two turns cannot move. Whichever wrk starts first gets a
- * head start, so the order alternates (rounds must be even).
+ * head start, so the order alternates (rounds must be even): round i starts the floor first when i is
+ * even, and `atOnceRatio` averages the two orders.
  */
 async function together(floor, service, requestsFile, rounds) {
   const ratios = []
@@ -175,9 +181,13 @@ async function together(floor, service, requestsFile, rounds) {
     ratios.push(b.rps / a.rps)
     errors += b.errors
   }
-  // The two orders' medians, averaged (geometric mean): the head start cancels out.
+  return { ratios, errors }
+}
+
+/** The two start orders' medians, averaged (geometric mean): the head start cancels out. */
+function atOnceRatio(ratios) {
   const byOrder = [0, 1].map((order) => median(ratios.filter((_, i) => i % 2 === order)))
-  return { ratio: Math.sqrt(byOrder[0] * byOrder[1]), ratios, errors }
+  return Math.sqrt(byOrder[0] * byOrder[1])
 }
 
 // ---------------------------------------------------------------- fixtures
@@ -248,10 +258,16 @@ const median = (values) => {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
 }
 
-/** `server`: the service as `npm start` runs it, or a reference script driven the same way. */
-async function runScenario(name, floor, env, requests, server = SERVICE) {
-  const file = requestsFile(name.replace(/\W+/g, '-'), requests)
+/**
+ * One block of a scenario: a fresh floor and a fresh service (`server`: the service as `npm start`
+ * runs it, or a reference script driven the same way), each warmed up, then PAIRS pairs in turns and
+ * TOGETHER_ROUNDS rounds at once; then, given `latencyRate` (a function of the block's pairs), the
+ * latency at that rate. Both stop after it.
+ */
+async function runBlock(scenario, block, latencyRate) {
+  const { name, env, file, server } = scenario
   const label = server === SERVICE ? 'service' : 'reference'
+  const floor = await startProcess(FLOOR, {})
   const service = await startProcess(server, env)
   try {
     if (server === SERVICE) await waitReady(service.url)
@@ -261,49 +277,76 @@ async function runScenario(name, floor, env, requests, server = SERVICE) {
     for (let i = 0; i < PAIRS; i++) {
       const a = wrk(floor, null, SECONDS)
       const b = wrk(service, file, SECONDS)
-      pairs.push({ floor: a, service: b, ratio: b.rps / a.rps })
+      pairs.push({ block, floor: a, service: b, ratio: b.rps / a.rps })
       process.stderr.write(
-        `  ${name} pair ${i + 1}: floor ${a.rps.toFixed(0)}/s, ${label} ${b.rps.toFixed(0)}/s, ratio ${(b.rps / a.rps).toFixed(3)}\n`,
+        `  ${name} block ${block + 1} pair ${i + 1}: floor ${a.rps.toFixed(0)}/s, ${label} ${b.rps.toFixed(0)}/s, ratio ${(b.rps / a.rps).toFixed(3)}\n`,
       )
     }
-    const floorMedian = median(pairs.map((p) => p.floor.rps))
     const atOnce = pinned ? await together(floor, service, file, TOGETHER_ROUNDS) : undefined
     if (atOnce)
-      process.stderr.write(`  ${name} both at once: ${atOnce.ratios.map((r) => r.toFixed(3)).join(' ')}\n`)
-    const latency = wrk(service, file, SECONDS, Math.round(floorMedian / 2))
-    const result = {
-      scenario: name,
-      ...(server === SERVICE ? {} : { reference: true }),
-      ratio: median(pairs.map((p) => p.ratio)),
-      ratioAtOnce: atOnce?.ratio,
-      serviceRps: {
-        median: median(pairs.map((p) => p.service.rps)),
-        min: Math.min(...pairs.map((p) => p.service.rps)),
-        max: Math.max(...pairs.map((p) => p.service.rps)),
-      },
-      floorRps: {
-        median: floorMedian,
-        min: Math.min(...pairs.map((p) => p.floor.rps)),
-        max: Math.max(...pairs.map((p) => p.floor.rps)),
-      },
-      cpuUsPerRequest: {
-        service: median(pairs.map((p) => p.service.cpuUsPerRequest)),
-        floor: median(pairs.map((p) => p.floor.cpuUsPerRequest)),
-      },
-      latencyAtHalfFloorMs: {
-        rate: Math.round(floorMedian / 2),
-        achieved: Math.round(latency.rps),
-        p50: latency.p50Ms,
-        p99: latency.p99Ms,
-      },
-      peakRssMb: peakRssMb(service.child.pid),
-      errors: pairs.reduce((sum, p) => sum + p.service.errors, 0) + latency.errors + (atOnce?.errors ?? 0),
-      pairs: pairs.map((p) => ({ floorRps: p.floor.rps, serviceRps: p.service.rps, ratio: p.ratio })),
-    }
-    return result
+      process.stderr.write(
+        `  ${name} block ${block + 1} both at once: ${atOnce.ratios.map((r) => r.toFixed(3)).join(' ')}\n`,
+      )
+    const rate = latencyRate?.(pairs)
+    const latency = rate === undefined ? undefined : wrk(service, file, SECONDS, rate)
+    return { pairs, atOnce, rate, latency, peakRssMb: peakRssMb(service.child.pid) }
   } finally {
     await stopProcess(service)
+    await stopProcess(floor)
   }
+}
+
+/** A scenario's result from all its blocks. */
+function summarise(scenario, blocks) {
+  const pairs = blocks.flatMap((b) => b.pairs)
+  const atOnce = blocks.flatMap((b) => b.atOnce?.ratios ?? [])
+  const { latency, rate } = blocks.at(-1)
+  const range = (values) => ({ median: median(values), min: Math.min(...values), max: Math.max(...values) })
+  return {
+    scenario: scenario.name,
+    ...(scenario.server === SERVICE ? {} : { reference: true }),
+    ratio: median(pairs.map((p) => p.ratio)),
+    ratioAtOnce: atOnce.length > 0 ? atOnceRatio(atOnce) : undefined,
+    blockRatios: blocks.map((b) => median(b.pairs.map((p) => p.ratio))),
+    serviceRps: range(pairs.map((p) => p.service.rps)),
+    floorRps: range(pairs.map((p) => p.floor.rps)),
+    cpuUsPerRequest: {
+      service: median(pairs.map((p) => p.service.cpuUsPerRequest)),
+      floor: median(pairs.map((p) => p.floor.cpuUsPerRequest)),
+    },
+    latencyAtHalfFloorMs: {
+      rate,
+      achieved: Math.round(latency.rps),
+      p50: latency.p50Ms,
+      p99: latency.p99Ms,
+    },
+    peakRssMb: Math.max(...blocks.map((b) => b.peakRssMb)),
+    errors:
+      pairs.reduce((sum, p) => sum + p.service.errors, 0) +
+      latency.errors +
+      blocks.reduce((sum, b) => sum + (b.atOnce?.errors ?? 0), 0),
+    pairs: pairs.map((p) => ({
+      block: p.block + 1,
+      floorRps: p.floor.rps,
+      serviceRps: p.service.rps,
+      ratio: p.ratio,
+    })),
+    atOnceRatios: atOnce,
+  }
+}
+
+/** Every scenario's blocks, in rotation; the latency is measured in the last block of each. */
+async function runScenarios(scenarios) {
+  const blocks = scenarios.map(() => [])
+  for (let block = 0; block < BLOCKS; block++) {
+    for (const [i, scenario] of scenarios.entries()) {
+      // At half the floor's median throughput over all the scenario's pairs.
+      const halfFloor = (pairs) =>
+        Math.round(median([...blocks[i].flatMap((b) => b.pairs), ...pairs].map((p) => p.floor.rps)) / 2)
+      blocks[i].push(await runBlock(scenario, block, block === BLOCKS - 1 ? halfFloor : undefined))
+    }
+  }
+  return scenarios.map((scenario, i) => summarise(scenario, blocks[i]))
 }
 
 // In turns with the floor's own start (same node flags, until its one route answers): start-up is
@@ -351,38 +394,33 @@ const hsEnv = {
   CHATWOOT_INBOX_WEBSITE_SECRET: inboxSecret,
   VERIFY_API_KEYS: serviceKey,
 }
-const floor = await startProcess(FLOOR, {})
-const results = []
+const scenarios = []
+let jwks
+let results
+let startup
 try {
   const tokens = await hsTokens()
   const identity = tokens.map((t) => ({ method: 'GET', path: '/v1/identity', auth: `Bearer ${t}` }))
-  if (want('hs256')) results.push(await runScenario('GET /v1/identity HS256', floor, hsEnv, identity))
+  if (want('hs256')) scenarios.push({ name: 'GET /v1/identity HS256', env: hsEnv, requests: identity })
   if (want('log'))
-    results.push(
-      await runScenario(
-        'GET /v1/identity HS256, LOG_REQUESTS=true',
-        floor,
-        { ...hsEnv, LOG_REQUESTS: 'true' },
-        identity,
-      ),
-    )
+    scenarios.push({
+      name: 'GET /v1/identity HS256, LOG_REQUESTS=true',
+      env: { ...hsEnv, LOG_REQUESTS: 'true' },
+      requests: identity,
+    })
   if (want('rs256')) {
-    const rs = await rsSetup()
-    const env = {
-      JWT_JWKS_URL: rs.url,
-      JWT_ISSUER: 'https://idp.bench',
-      JWT_AUDIENCE: 'bench',
-      CHATWOOT_INBOX_WEBSITE_SECRET: inboxSecret,
-    }
-    results.push(
-      await runScenario(
-        'GET /v1/identity RS256 (JWKS)',
-        floor,
-        env,
-        rs.tokens.map((t) => ({ method: 'GET', path: '/v1/identity', auth: `Bearer ${t}` })),
-      ),
-    )
-    rs.server.close()
+    // Up for the whole run: each RS256 block's fresh service fetches the key set.
+    jwks = await rsSetup()
+    scenarios.push({
+      name: 'GET /v1/identity RS256 (JWKS)',
+      env: {
+        JWT_JWKS_URL: jwks.url,
+        JWT_ISSUER: 'https://idp.bench',
+        JWT_AUDIENCE: 'bench',
+        CHATWOOT_INBOX_WEBSITE_SECRET: inboxSecret,
+      },
+      requests: jwks.tokens.map((t) => ({ method: 'GET', path: '/v1/identity', auth: `Bearer ${t}` })),
+    })
   }
   if (want('verify')) {
     const bodies = Array.from({ length: 1000 }, (_, i) => ({
@@ -391,17 +429,18 @@ try {
       auth: `Bearer ${serviceKey}`,
       body: JSON.stringify({ identifier: `user-${i}`, identifier_hash: randomBytes(32).toString('hex') }),
     }))
-    results.push(await runScenario('POST /v1/identity/verify', floor, hsEnv, bodies))
+    scenarios.push({ name: 'POST /v1/identity/verify', env: hsEnv, requests: bodies })
     // The same requests to a bare POST route: the part of the gap that is the request itself.
-    results.push(await runScenario(REFERENCE_POST, floor, {}, bodies, POST_REFERENCE))
+    scenarios.push({ name: REFERENCE_POST, env: {}, requests: bodies, server: POST_REFERENCE })
   }
-} finally {
-  await stopProcess(floor)
-}
-let startup
-try {
+  for (const scenario of scenarios) {
+    scenario.server ??= SERVICE
+    scenario.file = requestsFile(scenario.name.replace(/\W+/g, '-'), scenario.requests)
+  }
+  results = await runScenarios(scenarios)
   startup = want('start') ? await startToReady(hsEnv) : undefined
 } finally {
+  jwks?.server.close()
   rmSync(work, { recursive: true, force: true })
 }
 
@@ -410,7 +449,7 @@ const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a')
 const verify = results.find((r) => r.scenario === 'POST /v1/identity/verify')
 const reference = results.find((r) => r.scenario === REFERENCE_POST)
 const table = [
-  `Machine: ${machine}; ${WARMUP_SECONDS} s of warm-up, then ${PAIRS} pairs of ${SECONDS} s, ${CONNECTIONS} connections, wrk -t1${pinned ? `; servers on CPU ${SERVER_CPU}, wrk on CPU ${LOAD_CPUS}; both at once: ${TOGETHER_ROUNDS} rounds of ${SECONDS} s, the two start orders' medians averaged` : ''}.`,
+  `Machine: ${machine}; each scenario in ${BLOCKS} blocks, the scenarios' blocks in rotation, each block a fresh floor and a fresh service: ${WARMUP_SECONDS} s of warm-up each, then ${PAIRS} pairs of ${SECONDS} s${pinned ? ` and ${TOGETHER_ROUNDS} rounds of ${SECONDS} s with both at once (the two start orders' medians averaged)` : ''}; ${CONNECTIONS} connections, wrk -t1${pinned ? `; servers on CPU ${SERVER_CPU}, wrk on CPU ${LOAD_CPUS}` : ''}; latency in each scenario's last block.`,
   '',
   '| scenario | median ratio to floor | both at once | service req/s median (min–max) | floor req/s median | CPU µs/req service (floor) | p50 / p99 ms at half the floor rate | peak RSS MB | errors |',
   '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
@@ -418,6 +457,8 @@ const table = [
     (r) =>
       `| ${r.scenario} | ${r.reference ? fmt(r.ratio, 3) : `**${fmt(r.ratio, 3)}**`} | ${fmt(r.ratioAtOnce, 3)} | ${fmt(r.serviceRps.median)} (${fmt(r.serviceRps.min)}–${fmt(r.serviceRps.max)}) | ${fmt(r.floorRps.median)} | ${fmt(r.cpuUsPerRequest.service, 1)} (${fmt(r.cpuUsPerRequest.floor, 1)}) | ${fmt(r.latencyAtHalfFloorMs.p50, 2)} / ${fmt(r.latencyAtHalfFloorMs.p99, 2)} at ${r.latencyAtHalfFloorMs.rate}/s (held ${r.latencyAtHalfFloorMs.achieved}/s) | ${fmt(r.peakRssMb, 1)} | ${r.errors} |`,
   ),
+  '',
+  `Each block's median pair ratio: ${results.map((r) => `${r.scenario.split(':')[0]} ${r.blockRatios.map((x) => fmt(x, 3)).join(' / ')}`).join('; ')}.`,
   ...(verify && reference
     ? [
         '',
@@ -434,6 +475,6 @@ const table = [
 writeFileSync(join(root, 'bench/results/latest.md'), `${table}\n`)
 writeFileSync(
   join(root, 'bench/results/latest.json'),
-  `${JSON.stringify({ machine, warmupSeconds: WARMUP_SECONDS, pairs: PAIRS, seconds: SECONDS, connections: CONNECTIONS, results, startup }, null, 2)}\n`,
+  `${JSON.stringify({ machine, warmupSeconds: WARMUP_SECONDS, blocks: BLOCKS, pairsPerBlock: PAIRS, togetherRoundsPerBlock: TOGETHER_ROUNDS, seconds: SECONDS, connections: CONNECTIONS, results, startup }, null, 2)}\n`,
 )
 process.stdout.write(`${table}\n`)
