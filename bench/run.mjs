@@ -15,8 +15,8 @@ const root = fileURLToPath(new URL('..', import.meta.url))
 // Each scenario is measured in blocks, the blocks of all scenarios in rotation (block 1 of each, then
 // block 2 of each, ...), each block with a fresh floor and a fresh service that are stopped after it.
 // Two fresh processes of one build differ by about 2 % for as long as they run, and the VM's speed
-// swings for minutes at a time: a scenario measured by one pair of processes in one stretch takes
-// both whole into its ratio, three pairs of processes spread over the run take a third of each.
+// swings for minutes at a time: with one pair of processes in one stretch a scenario's ratio carries
+// both whole; with three pairs spread over the run each process pair and each stretch weighs a third.
 const BLOCKS = Number(process.env.BENCH_BLOCKS ?? 3)
 // Many short pairs rather than a few long ones: a vCPU's speed here drifts over seconds, and the
 // median of the pair ratios is only as good as the number of pairs.
@@ -28,8 +28,8 @@ const TOGETHER_ROUNDS = Number(process.env.BENCH_TOGETHER ?? 2) // per block, ev
 // 2 s of warm-up, the service's first pair was on average 2-15 % below its run's mean, the slowest of
 // the nine in four scenarios of five. 6 s is enough for the floor (a floor warmed 6 s against one
 // warmed 60 s, both at once: 1.02, three blocks) but not for the service: warmed 6 s it served 0.93
-// of one warmed 60 s (four blocks), and 0.95 still after 72 s more at once with it; warmed 30 s, 1.05
-// of one warmed 90 s (two blocks); warmed 60 s each, 1.03. A server left idle for a minute is slow
+// of one warmed 60 s (four blocks), and warmed 1 s still 0.95 of one warmed 90 s after 72 s at once
+// with it; warmed 30 s, 1.05 of one warmed 90 s (two blocks); warmed 60 s each, 1.03. A server left idle for a minute is slow
 // for its next seconds (the one warmed last led the first round at once by 24-32 %), so the service
 // and the reference get the longer warm-up first and the floor, warmed after them, is not the one
 // coming back from idling.
