@@ -29,10 +29,10 @@ const TOGETHER_ROUNDS = Number(process.env.BENCH_TOGETHER ?? 2) // per block, ev
 // the nine in four scenarios of five. 6 s is enough for the floor (a floor warmed 6 s against one
 // warmed 60 s, both at once: 1.02, three blocks) but not for the service: warmed 6 s it served 0.93
 // of one warmed 60 s (four blocks), and warmed 1 s still 0.95 of one warmed 90 s after 72 s at once
-// with it; warmed 30 s, 1.05 of one warmed 90 s (two blocks); warmed 60 s each, 1.03. A server left idle for a minute is slow
-// for its next seconds (the one warmed last led the first round at once by 24-32 %), so the service
-// and the reference get the longer warm-up first and the floor, warmed after them, is not the one
-// coming back from idling.
+// with it; warmed 30 s, 1.05 of one warmed 90 s (two blocks); warmed 60 s each, 1.03. A server left
+// idle for a minute is slow for its next seconds (the one warmed last led the first round at once by
+// 24-32 %), so the service and the reference get the longer warm-up first and the floor, warmed after
+// them, is not the one coming back from idling.
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP ?? 30)
 const FLOOR_WARMUP_SECONDS = Number(process.env.BENCH_FLOOR_WARMUP ?? 6)
 const USERS = 10_000
