@@ -31,8 +31,7 @@ const TOGETHER_ROUNDS = Number(process.env.BENCH_TOGETHER ?? 2) // per block, ev
 // of one warmed 60 s (four blocks), and warmed 1 s still 0.95 of one warmed 90 s after 72 s at once
 // with it; warmed 30 s, 1.05 of one warmed 90 s (two blocks); warmed 60 s each, 1.03. A server left
 // idle for a minute is slow for its next seconds (the one warmed last led the first round at once by
-// 24-32 %), so the service and the reference get the longer warm-up first and the floor, warmed after
-// them, is not the one coming back from idling.
+// 24-32 %), so each block's warm-ups end with both servers at once.
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP ?? 30)
 const FLOOR_WARMUP_SECONDS = Number(process.env.BENCH_FLOOR_WARMUP ?? 6)
 const USERS = 10_000
@@ -278,8 +277,14 @@ async function runBlock(scenario, block, latencyRate) {
   const service = await startProcess(server, env)
   try {
     if (server === SERVICE) await waitReady(service.url)
-    wrk(service, file, WARMUP_SECONDS) // warm-up, both
+    // The floor's warm-up, the service's, then both at once: neither comes back from idling to its
+    // first turn.
     wrk(floor, null, FLOOR_WARMUP_SECONDS)
+    wrk(service, file, WARMUP_SECONDS)
+    await Promise.all([
+      wrkAsync(floor, null, FLOOR_WARMUP_SECONDS),
+      wrkAsync(service, file, FLOOR_WARMUP_SECONDS),
+    ])
     const pairs = []
     for (let i = 0; i < PAIRS; i++) {
       const a = wrk(floor, null, SECONDS)
@@ -456,7 +461,7 @@ const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a')
 const verify = results.find((r) => r.scenario === 'POST /v1/identity/verify')
 const reference = results.find((r) => r.scenario === REFERENCE_POST)
 const table = [
-  `Machine: ${machine}; each scenario in ${BLOCKS} blocks, the scenarios' blocks in rotation, each block a fresh floor and a fresh service: ${WARMUP_SECONDS} s of warm-up for the service (${FLOOR_WARMUP_SECONDS} s for the floor), then ${PAIRS} pairs of ${SECONDS} s${pinned ? ` and ${TOGETHER_ROUNDS} rounds of ${SECONDS} s with both at once (the two start orders' medians averaged)` : ''}; ${CONNECTIONS} connections, wrk -t1${pinned ? `; servers on CPU ${SERVER_CPU}, wrk on CPU ${LOAD_CPUS}` : ''}; latency in each scenario's last block.`,
+  `Machine: ${machine}; each scenario in ${BLOCKS} blocks, the scenarios' blocks in rotation, each block a fresh floor and a fresh service: ${WARMUP_SECONDS} s of warm-up for the service and ${FLOOR_WARMUP_SECONDS} s for the floor, then ${FLOOR_WARMUP_SECONDS} s of both at once, then ${PAIRS} pairs of ${SECONDS} s${pinned ? ` and ${TOGETHER_ROUNDS} rounds of ${SECONDS} s with both at once (the two start orders' medians averaged)` : ''}; ${CONNECTIONS} connections, wrk -t1${pinned ? `; servers on CPU ${SERVER_CPU}, wrk on CPU ${LOAD_CPUS}` : ''}; latency in each scenario's last block.`,
   '',
   '| scenario | median ratio to floor | both at once | service req/s median (min–max) | floor req/s median | CPU µs/req service (floor) | p50 / p99 ms at half the floor rate | peak RSS MB | errors |',
   '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
