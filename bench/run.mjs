@@ -31,11 +31,12 @@ const TOGETHER_ROUNDS = Number(process.env.BENCH_TOGETHER ?? 2) // per block, ev
 // does not catch up); warmed 30 s, 1.05 of one warmed 90 s (two blocks); warmed 60 s each, 1.03. A
 // server also slows a little as it ages: a floor warmed 30 s served 0.984 of one warmed 6 s (eight
 // blocks, one standard error 0.6 %; 1/1.02 for 60 s against 6 s, three blocks), so both get the same
-// warm-up, each alone, and neither is measured younger than the other. A server left idle for a
-// minute is slow for its next seconds (the one warmed last led the first round at once by 24-32 %),
-// so each block's warm-ups end with both servers at once.
-const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP ?? 30)
-const AT_ONCE_WARMUP_SECONDS = 6
+// warm-up. It is given in turns, as the pairs are, so that neither server idles longer than a turn
+// before it is measured: a server left idle for a minute is slow for its next seconds (the one warmed
+// last led the first round at once by 24-32 %), and an idle floor's young generation shrinks (after
+// idling through the service's 30 s warm-up it collected every 265 requests in 6 s at once and every
+// 525 in the first two pairs, against about 1,000 in the last two).
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP ?? 30) // each, in turns of SECONDS
 const USERS = 10_000
 const work = mkdtempSync(join(tmpdir(), 'bench-'))
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100
@@ -279,14 +280,10 @@ async function runBlock(scenario, block, latencyRate) {
   const service = await startProcess(server, env)
   try {
     if (server === SERVICE) await waitReady(service.url)
-    // The floor's warm-up, the service's (as long), then both at once: neither comes back from
-    // idling to its first turn.
-    wrk(floor, null, WARMUP_SECONDS)
-    wrk(service, file, WARMUP_SECONDS)
-    await Promise.all([
-      wrkAsync(floor, null, AT_ONCE_WARMUP_SECONDS),
-      wrkAsync(service, file, AT_ONCE_WARMUP_SECONDS),
-    ])
+    for (let turn = 0; turn < WARMUP_SECONDS / SECONDS; turn++) {
+      wrk(floor, null, SECONDS)
+      wrk(service, file, SECONDS)
+    }
     const pairs = []
     for (let i = 0; i < PAIRS; i++) {
       const a = wrk(floor, null, SECONDS)
@@ -463,7 +460,7 @@ const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a')
 const verify = results.find((r) => r.scenario === 'POST /v1/identity/verify')
 const reference = results.find((r) => r.scenario === REFERENCE_POST)
 const table = [
-  `Machine: ${machine}; each scenario in ${BLOCKS} blocks, the scenarios' blocks in rotation, each block a fresh floor and a fresh service: ${WARMUP_SECONDS} s of warm-up for the floor, then as long for the service, then ${AT_ONCE_WARMUP_SECONDS} s of both at once, then ${PAIRS} pairs of ${SECONDS} s${pinned ? ` and ${TOGETHER_ROUNDS} rounds of ${SECONDS} s with both at once (the two start orders' medians averaged)` : ''}; ${CONNECTIONS} connections, wrk -t1${pinned ? `; servers on CPU ${SERVER_CPU}, wrk on CPU ${LOAD_CPUS}` : ''}; latency in each scenario's last block.`,
+  `Machine: ${machine}; each scenario in ${BLOCKS} blocks, the scenarios' blocks in rotation, each block a fresh floor and a fresh service: ${WARMUP_SECONDS} s of warm-up each in turns of ${SECONDS} s, then ${PAIRS} pairs of ${SECONDS} s${pinned ? ` and ${TOGETHER_ROUNDS} rounds of ${SECONDS} s with both at once (the two start orders' medians averaged)` : ''}; ${CONNECTIONS} connections, wrk -t1${pinned ? `; servers on CPU ${SERVER_CPU}, wrk on CPU ${LOAD_CPUS}` : ''}; latency in each scenario's last block.`,
   '',
   '| scenario | median ratio to floor | both at once | service req/s median (min–max) | floor req/s median | CPU µs/req service (floor) | p50 / p99 ms at half the floor rate | peak RSS MB | errors |',
   '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
@@ -489,6 +486,6 @@ const table = [
 writeFileSync(join(root, 'bench/results/latest.md'), `${table}\n`)
 writeFileSync(
   join(root, 'bench/results/latest.json'),
-  `${JSON.stringify({ machine, warmupSeconds: WARMUP_SECONDS, atOnceWarmupSeconds: AT_ONCE_WARMUP_SECONDS, blocks: BLOCKS, pairsPerBlock: PAIRS, togetherRoundsPerBlock: TOGETHER_ROUNDS, seconds: SECONDS, connections: CONNECTIONS, results, startup }, null, 2)}\n`,
+  `${JSON.stringify({ machine, warmupSeconds: WARMUP_SECONDS, warmupTurnSeconds: SECONDS, blocks: BLOCKS, pairsPerBlock: PAIRS, togetherRoundsPerBlock: TOGETHER_ROUNDS, seconds: SECONDS, connections: CONNECTIONS, results, startup }, null, 2)}\n`,
 )
 process.stdout.write(`${table}\n`)
