@@ -35,8 +35,20 @@ const TOGETHER_ROUNDS = Number(process.env.BENCH_TOGETHER ?? 2) // per block, ev
 // before it is measured: a server left idle for a minute is slow for its next seconds (the one warmed
 // last led the first round at once by 24-32 %), and an idle floor's young generation shrinks (after
 // idling through the service's 30 s warm-up it collected every 265 requests in 6 s at once and every
-// 525 in the first two pairs, against about 1,000 in the last two).
-const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP ?? 30) // each, in turns of SECONDS
+// 525 in the first two pairs, against about 1,000 in the last two; whether that slows it is not
+// settled: 8 against 16 MB did not).
+const WARMUP_TURNS = Math.ceil(Number(process.env.BENCH_WARMUP ?? 30) / SECONDS)
+const WARMUP_SECONDS = WARMUP_TURNS * SECONDS // each, in turns of SECONDS
+for (const [name, value] of Object.entries({
+  BENCH_BLOCKS: BLOCKS,
+  BENCH_PAIRS: PAIRS,
+  BENCH_SECONDS: SECONDS,
+  BENCH_CONNECTIONS: CONNECTIONS,
+  BENCH_TOGETHER: TOGETHER_ROUNDS,
+  BENCH_WARMUP: WARMUP_SECONDS,
+}))
+  if (!Number.isInteger(value) || value < (name === 'BENCH_WARMUP' ? 0 : 1))
+    throw new Error(`${name}: expected a whole number of at least ${name === 'BENCH_WARMUP' ? 0 : 1}`)
 const USERS = 10_000
 const work = mkdtempSync(join(tmpdir(), 'bench-'))
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100
@@ -280,7 +292,7 @@ async function runBlock(scenario, block, latencyRate) {
   const service = await startProcess(server, env)
   try {
     if (server === SERVICE) await waitReady(service.url)
-    for (let turn = 0; turn < WARMUP_SECONDS / SECONDS; turn++) {
+    for (let turn = 0; turn < WARMUP_TURNS; turn++) {
       wrk(floor, null, SECONDS)
       wrk(service, file, SECONDS)
     }
