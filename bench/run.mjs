@@ -39,16 +39,18 @@ const TOGETHER_ROUNDS = Number(process.env.BENCH_TOGETHER ?? 2) // per block, ev
 // settled: 8 against 16 MB did not).
 const WARMUP_TURNS = Math.ceil(Number(process.env.BENCH_WARMUP ?? 30) / SECONDS)
 const WARMUP_SECONDS = WARMUP_TURNS * SECONDS // each, in turns of SECONDS
-for (const [name, value] of Object.entries({
-  BENCH_BLOCKS: BLOCKS,
-  BENCH_PAIRS: PAIRS,
-  BENCH_SECONDS: SECONDS,
-  BENCH_CONNECTIONS: CONNECTIONS,
-  BENCH_TOGETHER: TOGETHER_ROUNDS,
-  BENCH_WARMUP: WARMUP_SECONDS,
-}))
-  if (!Number.isInteger(value) || value < (name === 'BENCH_WARMUP' ? 0 : 1))
-    throw new Error(`${name}: expected a whole number of at least ${name === 'BENCH_WARMUP' ? 0 : 1}`)
+for (const [name, value, least] of [
+  ['BENCH_BLOCKS', BLOCKS, 1],
+  ['BENCH_PAIRS', PAIRS, 1],
+  ['BENCH_SECONDS', SECONDS, 1],
+  ['BENCH_CONNECTIONS', CONNECTIONS, 1],
+  ['BENCH_TOGETHER', TOGETHER_ROUNDS, 2],
+  ['BENCH_WARMUP', WARMUP_SECONDS, 0],
+])
+  if (!Number.isInteger(value) || value < least)
+    throw new Error(`${name}: expected a whole number of at least ${least}`)
+// Both start orders of the rounds at once, as often (see together).
+if (TOGETHER_ROUNDS % 2 !== 0) throw new Error('BENCH_TOGETHER: expected an even number')
 const USERS = 10_000
 const work = mkdtempSync(join(tmpdir(), 'bench-'))
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100
