@@ -294,17 +294,19 @@ async function runBlock(scenario, block, latencyRate) {
   const service = await startProcess(server, env)
   try {
     if (server === SERVICE) await waitReady(service.url)
-    for (let turn = 0; turn < WARMUP_TURNS; turn++) {
-      wrk(floor, null, SECONDS)
-      wrk(service, file, SECONDS)
-    }
-    const pairs = []
-    for (let i = 0; i < PAIRS; i++) {
+    // The warm-up is the same turns as the pairs, unrecorded.
+    const pair = () => {
       const a = wrk(floor, null, SECONDS)
       const b = wrk(service, file, SECONDS)
-      pairs.push({ block, floor: a, service: b, ratio: b.rps / a.rps })
+      return { block, floor: a, service: b, ratio: b.rps / a.rps }
+    }
+    for (let turn = 0; turn < WARMUP_TURNS; turn++) pair()
+    const pairs = []
+    for (let i = 0; i < PAIRS; i++) {
+      const measured = pair()
+      pairs.push(measured)
       process.stderr.write(
-        `  ${name} block ${block + 1} pair ${i + 1}: floor ${a.rps.toFixed(0)}/s, ${label} ${b.rps.toFixed(0)}/s, ratio ${(b.rps / a.rps).toFixed(3)}\n`,
+        `  ${name} block ${block + 1} pair ${i + 1}: floor ${measured.floor.rps.toFixed(0)}/s, ${label} ${measured.service.rps.toFixed(0)}/s, ratio ${measured.ratio.toFixed(3)}\n`,
       )
     }
     const atOnce = pinned ? await together(floor, service, file, TOGETHER_ROUNDS) : undefined
