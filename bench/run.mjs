@@ -37,20 +37,22 @@ const TOGETHER_ROUNDS = Number(process.env.BENCH_TOGETHER ?? 2) // per block, ev
 // idling through the service's 30 s warm-up it collected every 265 requests in 6 s at once and every
 // 525 in the first two pairs, against about 1,000 in the last two; whether that slows it is not
 // settled: 8 against 16 MB did not).
-const WARMUP_TURNS = Math.ceil(Number(process.env.BENCH_WARMUP ?? 30) / SECONDS)
-const WARMUP_SECONDS = WARMUP_TURNS * SECONDS // each, in turns of SECONDS
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 30)
 for (const [name, value, least] of [
   ['BENCH_BLOCKS', BLOCKS, 1],
   ['BENCH_PAIRS', PAIRS, 1],
   ['BENCH_SECONDS', SECONDS, 1],
   ['BENCH_CONNECTIONS', CONNECTIONS, 1],
   ['BENCH_TOGETHER', TOGETHER_ROUNDS, 2],
-  ['BENCH_WARMUP', WARMUP_SECONDS, 0],
+  ['BENCH_WARMUP', WARMUP, 0],
 ])
   if (!Number.isInteger(value) || value < least)
     throw new Error(`${name}: expected a whole number of at least ${least}`)
 // Both start orders of the rounds at once, as often (see together).
 if (TOGETHER_ROUNDS % 2 !== 0) throw new Error('BENCH_TOGETHER: expected an even number')
+// Checked as given, then rounded up to whole turns (and reported as run).
+const WARMUP_TURNS = Math.ceil(WARMUP / SECONDS)
+const WARMUP_SECONDS = WARMUP_TURNS * SECONDS // each, in turns of SECONDS
 const USERS = 10_000
 const work = mkdtempSync(join(tmpdir(), 'bench-'))
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100
