@@ -1,4 +1,4 @@
-import type { Server } from 'node:http'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { createServer } from 'node:http'
 import Fastify, {
   type FastifyBaseLogger,
@@ -29,6 +29,19 @@ import { API_SECURITY_HEADERS } from './security-headers.js'
 import { serializerCompiler } from './serializer.js'
 import { validatorCompiler } from './validator.js'
 
+/**
+ * A request listener that runs ahead of Fastify's routing: true when it has taken the request (and
+ * answers it), false to leave it to Fastify untouched. See routes/verify-fast-path.ts.
+ */
+export type FastPath = (request: IncomingMessage, response: ServerResponse) => boolean
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Installs the fast path (one per server); requests it does not take go to Fastify as before. */
+    setFastPath(path: FastPath): void
+  }
+}
+
 /** Server limits, explicit rather than inherited from Node's defaults. */
 export const LIMITS = {
   requestTimeoutMs: 10_000,
@@ -41,7 +54,11 @@ export const LIMITS = {
 } as const
 
 /** Fastify's options for this service (see createFastify). */
-function serverOptions(config: Config, logger: Logger): FastifyHttpOptions<Server, FastifyBaseLogger> {
+function serverOptions(
+  config: Config,
+  logger: Logger,
+  fastPath: FastPath,
+): FastifyHttpOptions<Server, FastifyBaseLogger> {
   return {
     // No loggerInstance: given one, Fastify attaches two listeners to every response to log its own
     // request lines, which this service replaces (LOG_REQUESTS) and which cost about 3 % of a request.
@@ -82,7 +99,9 @@ function serverOptions(config: Config, logger: Logger): FastifyHttpOptions<Serve
           // Node would answer a missing Host itself, bare: the app's first hook does instead.
           requireHostHeader: false,
         },
-        handler,
+        (request, response) => {
+          if (!fastPath(request, response)) handler(request, response)
+        },
       )
       // RFC 9110 §10.1.1: an expectation other than 100-continue may be ignored (Node answered 417).
       server.on('checkExpectation', handler)
@@ -93,8 +112,12 @@ function serverOptions(config: Config, logger: Logger): FastifyHttpOptions<Serve
 
 /** A Fastify instance with this service's options and logger: server.ts's and the tests'. */
 export function createFastify(config: Config, logger: Logger): FastifyInstance {
-  const fastify = Fastify(serverOptions(config, logger))
+  let fastPath: FastPath = () => false
+  const fastify = Fastify(serverOptions(config, logger, (request, response) => fastPath(request, response)))
   fastify.log = logger as FastifyBaseLogger
+  fastify.decorate('setFastPath', (path: FastPath) => {
+    fastPath = path
+  })
   return fastify
 }
 

@@ -1,7 +1,15 @@
 import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
-import type { ConnectionError, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type {
+  ConnectionError,
+  FastifyBaseLogger,
+  FastifyError,
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+} from 'fastify'
 import fp from 'fastify-plugin'
+import type { Metrics } from '../metrics.js'
 import { isProblem, PROBLEM_CONTENT_TYPE, Problem, type ProblemCode } from '../problems.js'
 import { newRequestId } from '../request-id.js'
 import { secondsSince } from './metrics.js'
@@ -25,17 +33,20 @@ const DETAILS: Partial<Record<ProblemCode, string>> = {
 
 type ValidationIssue = { instancePath?: string; message?: string }
 
+/** A request that failed its route's schema, named by its first issue. */
+export function validationProblem(issues: readonly ValidationIssue[]): Problem {
+  const issue = issues[0]
+  const field = issue?.instancePath?.replace(/^\//, '').replaceAll('/', '.') || 'body'
+  if (field === 'inbox') return new Problem('invalid_inbox', 'inbox must match ^[A-Za-z0-9_-]{1,64}$')
+  return new Problem('invalid_request', `${field}: ${issue?.message ?? 'is invalid'}`)
+}
+
 /** Any error as a Problem; internal messages are never passed on to clients. */
 export function toProblem(error: FastifyError | Error): Problem {
   if (isProblem(error)) return error
   const fastifyError = error as FastifyError
   const validation = fastifyError.validation as ValidationIssue[] | undefined
-  if (validation) {
-    const issue = validation[0]
-    const field = issue?.instancePath?.replace(/^\//, '').replaceAll('/', '.') || 'body'
-    if (field === 'inbox') return new Problem('invalid_inbox', 'inbox must match ^[A-Za-z0-9_-]{1,64}$')
-    return new Problem('invalid_request', `${field}: ${issue?.message ?? 'is invalid'}`)
-  }
+  if (validation) return validationProblem(validation)
   const mapped = fastifyError.code ? FASTIFY_ERRORS[fastifyError.code] : undefined
   if (mapped) return new Problem(mapped, DETAILS[mapped])
   if (error instanceof SyntaxError) return new Problem('invalid_json', DETAILS.invalid_json)
@@ -47,20 +58,40 @@ export function toProblem(error: FastifyError | Error): Problem {
   return new Problem('internal_error', 'The service failed to answer; the request id is in X-Request-Id')
 }
 
-export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
-  reply
-    .code(problem.statusCode)
-    .header('content-type', PROBLEM_CONTENT_TYPE)
-    .header('cache-control', 'no-store')
+/** The headers a problem answer carries besides those of every answer. */
+export function problemHeaders(problem: Problem): Record<string, string> {
+  const headers: Record<string, string> = {
+    // With its charset, as Fastify would complete it for a string body.
+    'content-type': `${PROBLEM_CONTENT_TYPE}; charset=utf-8`,
+    'cache-control': 'no-store',
+  }
   if (problem.statusCode === 401) {
-    reply.header(
-      'www-authenticate',
+    headers['www-authenticate'] =
       problem.code === 'missing_token'
         ? WWW_AUTHENTICATE_REALM
-        : `${WWW_AUTHENTICATE_REALM}, error="invalid_token"`,
-    )
+        : `${WWW_AUTHENTICATE_REALM}, error="invalid_token"`
   }
-  return reply.send(JSON.stringify(problem.toBody()))
+  return headers
+}
+
+export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
+  return reply
+    .code(problem.statusCode)
+    .headers(problemHeaders(problem))
+    .send(JSON.stringify(problem.toBody()))
+}
+
+/** Counts a problem answer and logs it: an error with its stack only when unexpected. */
+export function reportProblem(
+  problem: Problem,
+  error: unknown,
+  log: FastifyBaseLogger,
+  metrics: Metrics,
+): void {
+  metrics.rejections.inc(problem.code)
+  // Only the unexpected is an error with a stack: a 503 while not ready is every probe's answer then.
+  if (problem.code === 'internal_error') log.error({ err: error, code: problem.code }, 'request failed')
+  else log.info({ code: problem.code, status: problem.statusCode }, 'request rejected')
 }
 
 /**
@@ -104,11 +135,7 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
 async function errorsPlugin(fastify: FastifyInstance) {
   fastify.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const problem = toProblem(error)
-    fastify.metrics.rejections.inc(problem.code)
-    // Only the unexpected is an error with a stack: a 503 while not ready is every probe's answer then.
-    if (problem.code === 'internal_error')
-      request.log.error({ err: error, code: problem.code }, 'request failed')
-    else request.log.info({ code: problem.code, status: problem.statusCode }, 'request rejected')
+    reportProblem(problem, error, request.log, fastify.metrics)
     return sendProblem(reply, problem)
   })
   fastify.setNotFoundHandler((request, reply) => {

@@ -10,6 +10,7 @@ import {
   normaliseIdentifier,
   profileFromClaims,
 } from '../identity.js'
+import type { z } from 'zod'
 import cors from '../plugins/cors.js'
 import { Problem } from '../problems.js'
 import type { Inbox } from '../secrets.js'
@@ -21,6 +22,7 @@ import {
   VerifyRequest,
   VerifyResponse,
 } from '../schemas.js'
+import { verifyFastPath } from './verify-fast-path.js'
 
 const AUTH_PROBLEMS = [
   'missing_token',
@@ -93,6 +95,19 @@ const identityRoutes: FastifyPluginAsyncZod<{ config: Config }> = async (fastify
     serviceKeyId === null
       ? identifierHash(inbox.key, identifier)
       : memo.hash(inbox.key, serviceKeyId, inbox.name, identifier)
+
+  /** The verify answer for a valid body: the route's handler and its fast path both answer with it. */
+  const verifyAnswer = (
+    { inbox: name, identifier, identifier_hash }: z.output<typeof VerifyRequest>,
+    serviceKeyId: string | null,
+  ): string => {
+    const result = normaliseIdentifier(identifier)
+    if (!result.ok) throw new Problem('invalid_request', `identifier ${result.detail}`)
+    const inbox = fastify.inboxes.resolve(name)
+    const valid = matchesIdentifierHash(expectedHash(inbox, serviceKeyId, result.identifier), identifier_hash)
+    metrics.verifications.inc(valid ? 'valid' : 'invalid')
+    return valid ? validAnswer : invalidAnswer
+  }
 
   fastify.get(
     '/v1/identity',
@@ -182,16 +197,11 @@ const identityRoutes: FastifyPluginAsyncZod<{ config: Config }> = async (fastify
       },
     },
     (request, reply) => {
-      const { inbox: name, identifier, identifier_hash } = request.body
-      const result = normaliseIdentifier(identifier)
-      if (!result.ok) throw new Problem('invalid_request', `identifier ${result.detail}`)
-      const inbox = fastify.inboxes.resolve(name)
-      const expected = expectedHash(inbox, request.serviceKeyId, result.identifier)
-      const valid = matchesIdentifierHash(expected, identifier_hash)
-      metrics.verifications.inc(valid ? 'valid' : 'invalid')
-      sendSerialised(reply, valid ? validAnswer : invalidAnswer)
+      sendSerialised(reply, verifyAnswer(request.body, request.serviceKeyId))
     },
   )
+  const fastPath = verifyFastPath(fastify, { config, answer: verifyAnswer })
+  if (fastPath) fastify.setFastPath(fastPath)
 }
 
 export default identityRoutes
