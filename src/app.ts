@@ -1,4 +1,4 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import type { Server } from 'node:http'
 import { createServer } from 'node:http'
 import Fastify, {
   type FastifyBaseLogger,
@@ -25,19 +25,14 @@ import health from './routes/health.js'
 import identity from './routes/identity.js'
 import openapi from './routes/openapi.js'
 import sdk from './routes/sdk.js'
+import type { FastPath } from './routes/verify-fast-path.js'
 import { API_SECURITY_HEADERS } from './security-headers.js'
 import { serializerCompiler } from './serializer.js'
 import { validatorCompiler } from './validator.js'
 
-/**
- * A request listener that runs ahead of Fastify's routing: true when it has taken the request (and
- * answers it), false to leave it to Fastify untouched. See routes/verify-fast-path.ts.
- */
-export type FastPath = (request: IncomingMessage, response: ServerResponse) => boolean
-
 declare module 'fastify' {
   interface FastifyInstance {
-    /** Installs the fast path (one per server); requests it does not take go to Fastify as before. */
+    /** Installs the server's one fast path; requests it does not take go to Fastify as before. */
     setFastPath(path: FastPath): void
   }
 }
@@ -115,7 +110,10 @@ export function createFastify(config: Config, logger: Logger): FastifyInstance {
   let fastPath: FastPath = () => false
   const fastify = Fastify(serverOptions(config, logger, (request, response) => fastPath(request, response)))
   fastify.log = logger as FastifyBaseLogger
+  let installed = false
   fastify.decorate('setFastPath', (path: FastPath) => {
+    if (installed) throw new Error('The server has a fast path already')
+    installed = true
     fastPath = path
   })
   return fastify
@@ -149,7 +147,8 @@ async function app(fastify: FastifyInstance, { config, generateDocument = false 
   // rejects the request would skip (the duration would then be the process's uptime).
   await fastify.register(metrics, { config })
 
-  // One hook for what every answer carries; routes that need other values override them.
+  // One hook for what every answer carries; routes that need other values override them. The verify
+  // fast path (routes/verify-fast-path.ts) does what it does without it: a change here goes there too.
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id)
     for (const [name, value] of SECURITY_HEADER_ENTRIES) reply.header(name, value)

@@ -20,6 +20,8 @@ declare module 'fastify' {
     requireSession: AuthHook
     /** onRequest hook: a service key from VERIFY_API_KEYS or a valid session JWT is required. */
     requireServiceOrSession: AuthHook
+    /** The id of the VERIFY_API_KEYS key presented (see apiKeyMatcher), or undefined. */
+    matchServiceKey(presented: string): string | undefined
   }
 }
 
@@ -52,6 +54,7 @@ async function authPlugin(fastify: FastifyInstance, { config }: { config: Config
         : 'Send Authorization: Bearer <token>',
     )
 
+  fastify.decorate('matchServiceKey', serviceKeyId)
   fastify.decorateRequest('claims', null)
   fastify.decorateRequest('serviceKeyId', null)
 

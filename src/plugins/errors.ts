@@ -12,6 +12,7 @@ import fp from 'fastify-plugin'
 import type { Metrics } from '../metrics.js'
 import { isProblem, PROBLEM_CONTENT_TYPE, Problem, type ProblemCode } from '../problems.js'
 import { newRequestId } from '../request-id.js'
+import type { ValidationIssue as SchemaIssue } from '../validator.js'
 import { secondsSince } from './metrics.js'
 
 export const WWW_AUTHENTICATE_REALM = 'Bearer realm="chatwoot-identity"'
@@ -31,7 +32,8 @@ const DETAILS: Partial<Record<ProblemCode, string>> = {
   invalid_json: 'The body is not valid JSON',
 }
 
-type ValidationIssue = { instancePath?: string; message?: string }
+// As Fastify passes them on (loosely typed), or as validate() makes them.
+type ValidationIssue = Partial<Pick<SchemaIssue, 'instancePath' | 'message'>>
 
 /** A request that failed its route's schema, named by its first issue. */
 export function validationProblem(issues: readonly ValidationIssue[]): Problem {

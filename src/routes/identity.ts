@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import type { z } from 'zod'
 import type { Config } from '../config.js'
 import {
   type Claims,
@@ -10,7 +11,6 @@ import {
   normaliseIdentifier,
   profileFromClaims,
 } from '../identity.js'
-import type { z } from 'zod'
 import cors from '../plugins/cors.js'
 import { Problem } from '../problems.js'
 import type { Inbox } from '../secrets.js'
@@ -22,7 +22,7 @@ import {
   VerifyRequest,
   VerifyResponse,
 } from '../schemas.js'
-import { verifyFastPath } from './verify-fast-path.js'
+import { VERIFY_ROUTE, verifyFastPath } from './verify-fast-path.js'
 
 const AUTH_PROBLEMS = [
   'missing_token',
@@ -71,7 +71,7 @@ const identityRoutes: FastifyPluginAsyncZod<{ config: Config }> = async (fastify
   const serializeVerify = serializerCompiler({
     schema: VerifyResponse,
     method: 'POST',
-    url: '/v1/identity/verify',
+    url: VERIFY_ROUTE,
     httpStatus: '200',
   })
   const validAnswer = serializeVerify({ valid: true })
@@ -169,7 +169,7 @@ const identityRoutes: FastifyPluginAsyncZod<{ config: Config }> = async (fastify
   )
 
   fastify.post(
-    '/v1/identity/verify',
+    VERIFY_ROUTE,
     {
       onRequest: noStore(fastify.rateLimited(fastify.requireServiceOrSession)),
       schema: {

@@ -5,11 +5,12 @@ import fc from 'fast-check'
 import type { FastifyInstance } from 'fastify'
 import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import app, { createFastify, type FastPath } from '../../src/app.js'
+import app, { createFastify } from '../../src/app.js'
 import { type Env, loadConfig } from '../../src/config.js'
-import { VERIFY_ROUTE, verifyFastPath } from '../../src/routes/verify-fast-path.js'
+import { type FastPath, VERIFY_ROUTE, verifyFastPath } from '../../src/routes/verify-fast-path.js'
 import { buildApp } from '../helpers/app.js'
 import { hsKey, sign } from '../helpers/keys.js'
+import { httpRequest as rawHttpRequest, openSocket, rawRequest } from '../helpers/http.js'
 import { startServer } from '../helpers/process.js'
 import { referenceHash, SPEC_VECTOR } from '../helpers/reference.js'
 
@@ -81,8 +82,9 @@ describe('verifyFastPath on its own: the requests it takes', () => {
       })
       request.on('end', () => response.writeHead(599).end(`fallback read ${length}`))
     }
-    // As the service's server does (app.ts): other expectations reach the listener too.
-    server = createServer(listener).on('checkExpectation', listener)
+    // Node's options as the service's server has them (app.ts); other expectations reach it too.
+    server = createServer({ joinDuplicateHeaders: true, requireHostHeader: false }, listener)
+    server.on('checkExpectation', listener)
     url = await listen(server)
   })
   afterAll(async () => {
@@ -150,6 +152,26 @@ describe('verifyFastPath on its own: the requests it takes', () => {
     expect(expecting.body).toBe(fallback)
   })
 
+  it('leaves a doubled Authorization and a request without Host to Fastify', async () => {
+    const headers: [string, string][] = [
+      ['Content-Type', 'application/json'],
+      ['Authorization', `Bearer ${SERVICE_KEY}`],
+    ]
+    const doubled = await rawRequest(
+      url,
+      rawHttpRequest('POST', VERIFY_ROUTE, [...headers, ['Authorization', `Bearer ${SERVICE_KEY}`]], body),
+    )
+    expect(doubled.body).toBe(fallback)
+    const framed = `Content-Type: application/json\r\nAuthorization: Bearer ${SERVICE_KEY}\r\nContent-Length: ${body.length}`
+    for (const version of ['1.0', '1.1']) {
+      const hostless = await rawRequest(
+        url,
+        `POST ${VERIFY_ROUTE} HTTP/${version}\r\n${framed}\r\n\r\n${body}`,
+      )
+      expect(hostless.body).toBe(fallback)
+    }
+  })
+
   it('leaves everything to Fastify once draining (Fastify then closes keep-alive connections)', async () => {
     const draining = await buildApp(ENV)
     const path = verifyFastPath(draining, { config: loadConfig(ENV), answer: () => STUB }) as FastPath
@@ -165,6 +187,10 @@ describe('verifyFastPath on its own: the requests it takes', () => {
       other.close()
       await draining.close()
     }
+  })
+
+  it('is one per server', () => {
+    expect(() => fastify.setFastPath(() => false)).toThrow(/fast path already/)
   })
 
   it('is not made without service keys, or with a rate limit (charged per caller in a hook)', async () => {
@@ -194,20 +220,27 @@ async function listeningApp(env: Env) {
   return { fastify, url, taken: () => taken }
 }
 
-// Headers that differ by transport, not by answer.
-const TRANSPORT = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding'])
+// What Node adds on the wire and inject() does not see; a `Connection: close` either way is compared.
+const transport = (name: string, value: unknown) =>
+  name === 'date' || name === 'keep-alive' || (name === 'connection' && value === 'keep-alive')
 const comparable = ({ status, headers, body }: Answer) => ({
   status,
   body,
-  headers: Object.fromEntries(Object.entries(headers).filter(([name]) => !TRANSPORT.has(name))),
+  headers: Object.fromEntries(Object.entries(headers).filter(([name, value]) => !transport(name, value))),
 })
 
-describe('the fast path answers exactly as the route', () => {
+describe.each([
+  ['by default', ENV],
+  [
+    'with CORS, access lines and a trusted proxy',
+    { ...ENV, CORS_ORIGINS: 'https://shop.example', LOG_REQUESTS: 'true', TRUST_PROXY: '1' },
+  ],
+])('the fast path answers exactly as the route, %s', (_name, env) => {
   let target: Awaited<ReturnType<typeof listeningApp>>
   let requestNumber = 0
 
   beforeAll(async () => {
-    target = await listeningApp(ENV)
+    target = await listeningApp(env)
   })
   afterAll(() => target.fastify.close())
 
@@ -332,6 +365,41 @@ describe('the fast path answers exactly as the route', () => {
     expect(afterFast.map((n, i) => n - (start[i] as number))).toEqual([1, 1, 1])
     expect(afterBoth.map((n, i) => n - (afterFast[i] as number))).toEqual([2, 2, 2])
   })
+
+  it('counts a client gone mid-body as the route does', async () => {
+    const counts = async () => {
+      const text = (await target.fastify.inject({ url: '/metrics' })).body
+      const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? 0)
+      return [
+        value(/chatwoot_identity_rejections_total\{code="invalid_request"\} (\d+)/),
+        value(
+          /_request_duration_seconds_count\{method="POST",route="\/v1\/identity\/verify",status="400"\} (\d+)/,
+        ),
+      ]
+    }
+    const leaveMidBody = async (authorization: string) => {
+      const socket = await openSocket(target.url)
+      socket.write(
+        `POST ${VERIFY_ROUTE} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n` +
+          `Authorization: ${authorization}\r\nContent-Length: 100\r\n\r\n{"identifier":`,
+      )
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      socket.destroy()
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    const before = await counts()
+    const taken = target.taken()
+    await leaveMidBody(`Bearer ${SERVICE_KEY}`)
+    expect(target.taken()).toBe(taken + 1)
+    const afterFast = await counts()
+    await leaveMidBody(`Bearer ${await sign(key, { sub: 'caller' })}`)
+    expect(target.taken()).toBe(taken + 1)
+    const afterRoute = await counts()
+    // Node's parser reports the cut-short request as well (clientErrorHandler): one more rejection.
+    const fast = afterFast.map((n, i) => n - (before[i] as number))
+    expect(fast).toEqual([2, 1])
+    expect(afterRoute.map((n, i) => n - (afterFast[i] as number))).toEqual(fast)
+  })
 })
 
 describe('the fast path in the built server', () => {
@@ -344,6 +412,12 @@ describe('the fast path in the built server', () => {
       })
       expect(ok.body).toBe('{"valid":true}')
       await send(server.url, { headers: { ...JSON_HEADERS, 'x-request-id': 'fast-bad-1' }, body: '{"x' })
+      // The same through Fastify's route (a session token is not the fast path's).
+      const session = `Bearer ${await sign(key, { sub: 'caller' })}`
+      await send(server.url, {
+        headers: { ...JSON_HEADERS, authorization: session, 'x-request-id': 'route-bad-1' },
+        body: '{"x',
+      })
       await send(server.url, {
         headers: { ...JSON_HEADERS, 'x-request-id': 'fast-404-1' },
         body: JSON.stringify({ ...vector, inbox: 'nope' }),
@@ -367,6 +441,8 @@ describe('the fast path in the built server', () => {
       expect.objectContaining({ msg: 'request', route: VERIFY_ROUTE, status: 404 }),
     ])
     for (const line of lines('fast-ok-1')) expect(line.durationMs).toBeGreaterThan(0)
+    const fields = ({ reqId: _id, time: _time, durationMs: _ms, ...rest }: Record<string, unknown>) => rest
+    expect(lines('fast-bad-1').map(fields)).toEqual(lines('route-bad-1').map(fields))
     const all = server.lines.join('\n')
     for (const secret of [SERVICE_KEY, SPEC_VECTOR.secret, SPEC_VECTOR.hash])
       expect(all).not.toContain(secret)
