@@ -41,15 +41,15 @@ export interface VerifyFastPathOptions {
 /**
  * POST /v1/identity/verify with a service key, served from Node's request event ahead of Fastify.
  * Service-to-service checks are this route's hot path, and on it Fastify's per-request machinery
- * (route lookup, Request and Reply, hook runners, the content-type parser) was most of what the
- * service cost above bare Node (docs/performance.md, The verify fast path).
+ * (route lookup, Request and Reply, hook runners, the content-type parser) was a third to a half of
+ * what the service cost above bare Node (docs/performance.md, The verify fast path).
  *
  * It takes a request only when its headers pass every check the route makes before the body (a
- * service key, a JSON content type, a length within the limit, no Origin, not draining), so anything
- * else, every 401 included, reaches Fastify with its body unread. From the body on it answers as the
- * route does, with the route's parser options, validator, answer, problems, headers, metrics and
- * access line: test/routes/verify-fast-path.test.ts holds the two to the same answers. None without
- * a service key, or with a rate limit (charged per caller in a hook).
+ * service key, a JSON content type, a length within the limit, a Host, no Origin or Expect, not
+ * draining), so anything else, every 401 included, reaches Fastify with its body unread. From the
+ * body on it answers as the route does, with the route's parser options, validator, answer,
+ * problems, headers, metrics and access line: test/routes/verify-fast-path.test.ts holds the two to
+ * the same answers. None without a service key, or with a rate limit (charged per caller in a hook).
  */
 export function verifyFastPath(
   fastify: FastifyInstance,
