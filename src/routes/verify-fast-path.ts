@@ -6,7 +6,6 @@ import type { z } from 'zod'
 import type { Config } from '../config.js'
 import { accessLine } from '../logger.js'
 import { problemHeaders, reportProblem, toProblem, validationProblem } from '../plugins/errors.js'
-import { Problem } from '../problems.js'
 import { genReqId } from '../request-id.js'
 import { VerifyRequest } from '../schemas.js'
 import { API_SECURITY_HEADERS } from '../security-headers.js'
@@ -134,11 +133,11 @@ export function verifyFastPath(
     // stays whole). Node's parser ends the body at its Content-Length, which is within the limit.
     const chunks: Buffer[] = []
     request.on('data', (chunk: Buffer) => chunks.push(chunk))
-    // A client gone mid-body (or timed out) gets what Fastify gives it: a 400, written nowhere, but
-    // logged and counted.
-    request.on('error', () =>
+    // A client gone mid-body (or timed out) gets what Fastify gives it: its read error as a 400,
+    // written nowhere, but logged and counted.
+    request.on('error', (error) =>
       contained(() => {
-        if (!answered) fail(new Problem('invalid_request', 'The request is invalid'), true)
+        if (!answered) fail(Object.assign(error, { statusCode: 400 }), true)
       }),
     )
     request.on('end', () =>
